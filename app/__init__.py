@@ -1,0 +1,66 @@
+"""村务通: the application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import INSTANCE, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_path=str(INSTANCE))
+    app.config.update(load_config(config))
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from app import privacy
+    from app.extensions import cache, db, migrate, redis_client
+
+    privacy.configure(app.config["DATA_ENCRYPTION_KEY"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    redis_client.init_app(app)
+    if app.config["REDIS_URL"]:
+        cache_config = {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": app.config["REDIS_URL"],
+            "CACHE_KEY_PREFIX": app.config.get("CACHE_KEY_PREFIX", "cwt:"),
+            "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    else:
+        cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
+    cache.init_app(app, config={**cache_config, "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"]})
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.web import web
+    from miniprogram_api import init_api
+
+    app.register_blueprint(web)
+    init_api(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.web.errors import register_web_errors
+
+    register_web_errors(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

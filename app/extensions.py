@@ -1,0 +1,44 @@
+"""Extensions, created unbound and bound to the app in ``create_app``."""
+
+from flask_caching import Cache
+from flask_migrate import Migrate
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so Alembic migrations diff cleanly on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+cache = Cache()
+
+
+class RedisClient:
+    """A redis-py client bound to the app, or None in the embedded default (no Redis)."""
+
+    def __init__(self):
+        self.client = None
+
+    def init_app(self, app):
+        import redis
+
+        url = app.config.get("REDIS_URL")
+        self.client = (
+            redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
+        )
+
+
+redis_client = RedisClient()

@@ -1,0 +1,121 @@
+"""What a villager sees after scanning a plaque (H1, H2): one view model for HTML and JSON.
+
+The view holds only public fields: names, relations, points, honours and the award history.
+ID numbers, phones, health, political status and household category never enter it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Household, PointsEntry, Villager
+from app.services import codes, page_cache, standings
+
+T = TypeVar("T")
+
+
+def cached_view(code: str, page: int, variant: str, render: Callable[[dict], T]) -> T:
+    """The household view for ``code`` rendered by ``render``, cached until the village changes.
+
+    Raises NotFound for an unknown code. A revoked code yields ``{"replaced": True, ...}``.
+    """
+    found = None
+
+    def locate() -> int:
+        nonlocal found
+        found = codes.resolve(code)
+        return found.household.village_id
+
+    def build() -> T:
+        return render(household_view(found or codes.resolve(code), page))
+
+    if not code or len(code) > 32:
+        raise NotFound("没有找到这户人家。")
+    return page_cache.cached_page(f"hh:{variant}:{code}:{page}", locate, build)
+
+
+def household_view(found, page: int = 1) -> dict:
+    """Build the public view of the household behind a code row (see module docstring)."""
+    household = db.session.scalar(
+        select(Household)
+        .where(Household.id == found.household_id)
+        .options(selectinload(Household.people), selectinload(Household.honours))
+    )
+    village = household.village
+    if found.status != "active":
+        return {"replaced": True, "village_name": village.name}
+    members = household.members
+    day = standings.today()
+    household_totals = standings.totals_for("household", [household.id], day)[household.id]
+    member_totals = standings.totals_for("villager", [m.id for m in members], day)
+    town = village.parent
+    return {
+        "replaced": False,
+        "code": found.code,
+        "village": {
+            "name": village.name,
+            "town": town.name if town else None,
+            "county": town.parent.name if town and town.parent else None,
+            "slogan": village.settings.slogan if village.settings else current_app.config["DEFAULT_SLOGAN"],
+        },
+        "household": {
+            "number": household.number,
+            "group": household.group.label,
+            "head_name": household.head.name if household.head else None,
+            "motto": household.motto,
+            "honours": [h.title for h in household.current_honours],
+        },
+        "totals": household_totals,
+        "period_labels": {"month": f"{day.month}月", "year": f"{day.year}年"},
+        "ranks": standings.household_ranks(household, household_totals, day),
+        "members": [
+            {"name": m.name, "relation": m.relation, **member_totals[m.id]}
+            for m in sorted(members, key=lambda m: (m.relation != "户主", m.id))
+        ],
+        "history": history_page(household.id, page),
+    }
+
+
+def history_page(household_id: int, page: int) -> dict:
+    """One page of the household's ledger, newest first, with reversals marked."""
+    size = current_app.config["HISTORY_PAGE_SIZE"]
+    total = db.session.scalar(
+        select(func.count()).select_from(PointsEntry).where(PointsEntry.household_id == household_id)
+    )
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    entries = db.session.scalars(
+        select(PointsEntry)
+        .where(PointsEntry.household_id == household_id)
+        .order_by(PointsEntry.occurred_on.desc(), PointsEntry.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    ids = [e.id for e in entries]
+    reversed_ids = set(
+        db.session.scalars(select(PointsEntry.reverses_id).where(PointsEntry.reverses_id.in_(ids))) if ids else []
+    )
+    person_ids = {e.villager_id for e in entries if e.villager_id}
+    names = dict(db.session.execute(select(Villager.id, Villager.name).where(Villager.id.in_(person_ids))).all()) if person_ids else {}
+    items = [
+        {
+            "id": e.id,
+            "date": e.occurred_on.isoformat(),
+            "place": e.place,
+            "reason": e.reason,
+            "category": e.category,
+            "points": e.points,
+            "member": names.get(e.villager_id),
+            "kind": e.kind,
+            "reversed": e.id in reversed_ids,
+        }
+        for e in entries
+    ]
+    return {"items": items, "page": page, "pages": pages, "total": total}

@@ -1,0 +1,310 @@
+"""Household QR plaques (一户一码门牌): pure rendering to images and a print-ready PDF."""
+
+from __future__ import annotations
+
+import functools
+import glob
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import qrcode
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageDraw, ImageFont, TiffImagePlugin
+
+log = logging.getLogger(__name__)
+
+DPI = 300
+PLAQUE_SIZE = (1181, 1654)  # 10 cm x 14 cm at 300 dpi
+A4_LANDSCAPE = (3508, 2480)  # 297 mm x 210 mm at 300 dpi
+DEFAULT_SLOGAN = "乡村振兴强国梦 美丽大苍在行动"
+FOOTER = "微信扫一扫 查看我家积分"
+
+RED = (190, 22, 34)
+GOLD = (250, 208, 96)  # text and lines on red
+BADGE_GOLD = (212, 160, 23)  # used only by the honour badge, so it can be found in a print
+INK = (35, 28, 28)
+GREY = (110, 100, 100)
+WHITE = (255, 255, 255)
+
+_SAMPLE = "乡村振兴户主积分"
+_KNOWN_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+# Closing punctuation must not start a line (避头点), or a wrapped motto reads badly.
+_NO_LINE_START = set("，。、；：！？）」』》”’,.;:!?)")
+
+
+@dataclass(frozen=True)
+class PlaqueContent:
+    """Everything printed on one household's plaque."""
+
+    village_name: str
+    household_number: str
+    head_name: str
+    group_label: str
+    url: str
+    slogan: str = DEFAULT_SLOGAN
+    motto: str | None = None
+    honour: str | None = None
+
+
+@functools.cache
+def _cmap(path: str) -> frozenset[int]:
+    """Code points of face 0 of a font file (empty if it cannot be read)."""
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or ())
+    except Exception:  # a broken or non-font file is simply not a candidate
+        log.debug("cannot read font %s", path, exc_info=True)
+        return frozenset()
+
+
+def missing_glyphs(text: str, font_path: str | None = None) -> str:
+    """Characters of ``text`` the plaque font cannot draw (they would print as tofu boxes)."""
+    cmap = _cmap(font_path or find_cjk_font())
+    return "".join(sorted({c for c in text if not c.isspace() and ord(c) not in cmap}))
+
+
+def _fc_match() -> str | None:
+    if not shutil.which("fc-match"):
+        return None
+    try:
+        out = subprocess.run(
+            ["fc-match", "-f", "%{file}", ":lang=zh"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@functools.cache
+def find_cjk_font() -> str:
+    """Path of a font with Chinese glyphs: $PLAQUE_FONT, then fc-match, then well-known paths."""
+    configured = os.environ.get("PLAQUE_FONT")
+    # fc-match answers with a Latin font when no CJK font is installed, so every candidate is checked.
+    candidates = [configured, _fc_match(), *_KNOWN_FONTS]
+    candidates += sorted(glob.glob("/usr/share/fonts/**/Noto*CJK*.tt[cf]", recursive=True))
+    for path in candidates:
+        if path and os.path.isfile(path) and not missing_glyphs(_SAMPLE, path):
+            log.info("plaque font: %s", path)
+            return path
+        if path and path == configured:
+            log.warning("PLAQUE_FONT=%s has no Chinese glyphs; looking elsewhere", path)
+    raise RuntimeError("找不到中文字体 (no CJK font): install fonts-wqy-zenhei")
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(find_cjk_font(), size, index=0)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """Wrap measured with the font, breaking after punctuation where it can and between characters where it must."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for phrase in re.findall(r"[^，。；！？、,;!? ]*[，。；！？、,;!? ]*", paragraph):
+            if font.getlength((line + phrase).rstrip()) <= width:
+                line += phrase
+                continue
+            if line:
+                lines.append(line.rstrip())
+            line = ""
+            for char in phrase:  # a phrase longer than the line: break between characters
+                if not line or font.getlength((line + char).rstrip()) <= width:
+                    line += char
+                elif char in _NO_LINE_START and len(line) > 1:
+                    lines.append(line[:-1])
+                    line = line[-1] + char
+                else:
+                    lines.append(line.rstrip())
+                    line = char.lstrip()
+        lines.append(line.rstrip())
+    return lines
+
+
+def _mid_phrase(lines: list[str]) -> int:
+    return sum(1 for line in lines[:-1] if line and line[-1] not in _NO_LINE_START)
+
+
+def _fit(text: str, width: int, height: int, largest: int, smallest: int, leading: float = 1.3):
+    """Largest font size at which ``text`` wraps into the box, with lines balanced in length."""
+    for size in range(largest, smallest - 1, -2):
+        font = _font(size)
+        lines = _wrap(text, font, width)
+        if len(lines) * size * leading <= height and all(font.getlength(x) <= width for x in lines):
+            break
+    else:  # even the smallest size overflows: cut, rather than print off the plaque
+        log.warning("plaque text too long, shortened: %s", text)
+        lines = lines[: max(1, int(height // (size * leading)))]
+        while lines[-1] and font.getlength(lines[-1] + "…") > width:
+            lines[-1] = lines[-1][:-1]
+        lines[-1] += "…"
+        return font, lines, int(size * leading)
+    # Narrow the measure while the line count (and breaks inside phrases) hold,
+    # so 21 characters become 11 + 10, not 20 + 1.
+    def same(measure: int) -> bool:
+        trial = _wrap(text, font, measure)
+        return len(trial) <= len(lines) and _mid_phrase(trial) <= _mid_phrase(lines)
+
+    low, high = min(width, int(max(font.getlength(c) for c in text if c != "\n")) + 1), width
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if same(mid) else (mid + 1, high)
+    return font, _wrap(text, font, high), int(size * leading)
+
+
+def _draw_lines(draw, lines, font, line_h, cx, top, fill, bold=False) -> None:
+    for i, line in enumerate(lines):
+        draw.text((cx, top + line_h * i + line_h / 2), line, font=font, fill=fill, anchor="mm",
+                  stroke_width=2 if bold else 0, stroke_fill=fill)
+
+
+def _qr(url: str, target: int) -> tuple[Image.Image, int]:
+    """Black-on-white QR with level H and a 4-module quiet zone, whole pixels per module."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_H, box_size=1, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    modules = len(matrix)
+    small = Image.new("L", (modules, modules), 255)
+    small.putdata([0 if dark else 255 for row in matrix for dark in row])
+    box = max(4, target // modules)  # never below 4 px (~0.34 mm) per module, or phones struggle
+    return small.resize((modules * box, modules * box), Image.NEAREST).convert("RGB"), 4 * box
+
+
+def _star(cx: float, cy: float, outer: float, inner: float, points: int) -> list[tuple[float, float]]:
+    return [(cx + r * math.sin(math.pi * i / points), cy - r * math.cos(math.pi * i / points))
+            for i in range(2 * points) for r in [outer if i % 2 == 0 else inner]]
+
+
+def _badge(draw: ImageDraw.ImageDraw, honour: str, cx: int, top: int, height: int) -> None:
+    """Red ribbon between two gold rosettes, carrying the honour in gold."""
+    radius, band = height // 2, int(height * 0.62)
+    font, lines, line_h = _fit(honour, PLAQUE_SIZE[0] - 420, band, 56, 28)
+    half = max(font.getlength(x) for x in lines) / 2 + radius * 1.2
+    cy = top + height // 2
+    draw.rectangle((cx - half, cy - band / 2, cx + half, cy + band / 2), fill=RED, outline=BADGE_GOLD, width=5)
+    _draw_lines(draw, lines, font, line_h, cx, cy - line_h * len(lines) / 2, GOLD, bold=True)
+    for x in (cx - half, cx + half):
+        draw.polygon(_star(x, cy, radius, radius * 0.86, 18), fill=BADGE_GOLD)
+        draw.ellipse((x - radius * 0.66, cy - radius * 0.66, x + radius * 0.66, cy + radius * 0.66), fill=RED)
+        draw.polygon(_star(x, cy, radius * 0.5, radius * 0.2, 5), fill=BADGE_GOLD)
+
+
+def render_plaque(content: PlaqueContent) -> Image.Image:
+    """Draw one 10 x 14 cm plaque as an RGB image at 300 dpi (1181 x 1654 px)."""
+    text = "".join(filter(None, [content.slogan, content.motto, content.honour, content.village_name,
+                                 content.group_label, content.household_number, content.head_name]))
+    if missing := missing_glyphs(text):
+        log.warning("plaque font lacks %r; those characters will print as boxes", missing)
+    w, h = PLAQUE_SIZE
+    img = Image.new("RGB", PLAQUE_SIZE, WHITE)
+    img.info["dpi"] = (DPI, DPI)
+    draw = ImageDraw.Draw(img)
+    cx, header, inner = w // 2, 230, w - 2 * 90
+
+    # Frame and header band: red with gold rules, the way village notice boards are painted.
+    draw.rectangle((0, 0, w - 1, h - 1), outline=RED, width=22)
+    draw.rectangle((0, 0, w, header), fill=RED)
+    draw.rectangle((36, 36, w - 37, h - 37), outline=GOLD, width=4)
+    font, lines, line_h = _fit(content.slogan, w - 2 * 70, header - 80, 76, 40, 1.25)
+    _draw_lines(draw, lines, font, line_h, cx, (header + 22 - line_h * len(lines)) / 2, GOLD, bold=True)
+
+    # Measure every block first, then share the spare height evenly between them.
+    qr, quiet = _qr(content.url, 620)
+    place = _fit(f"{content.village_name} · {content.group_label}", inner, 80, 64, 36)
+    person = _fit(f"户号 {content.household_number}　户主 {content.head_name}", inner, 80, 60, 34)
+    motto = _fit(content.motto, inner - 100, 250, 52, 30) if content.motto else None
+    footer = _fit(FOOTER, inner, 50, 38, 24)
+    blocks = [("place", place[2] * len(place[1])), ("qr", qr.height - quiet), ("person", person[2] * len(person[1]))]
+    if content.honour:
+        blocks.append(("honour", 130))
+    if motto:
+        blocks.append(("motto", motto[2] * len(motto[1]) + 90))
+    blocks.append(("footer", footer[2]))
+    top, bottom = header + 10, h - 50
+    gap = (bottom - top - sum(height for _, height in blocks)) / (len(blocks) + 1)
+    y = top + gap
+    for name, height in blocks:
+        if name == "qr":
+            # Half the quiet zone may count as gap: it is white either way, and the gaps stay wider than the rest.
+            img.paste(qr, (cx - qr.width // 2, int(y - quiet / 2)))
+        elif name == "honour":
+            _badge(draw, content.honour, cx, int(y), height)
+        elif name == "motto":
+            font, lines, line_h = motto
+            box_w = max(font.getlength(x) for x in lines) + 140
+            box = (cx - box_w / 2, y + 10, cx + box_w / 2, y + height)
+            draw.rectangle(box, outline=RED, width=5)
+            draw.rectangle((box[0] + 10, box[1] + 10, box[2] - 10, box[3] - 10), outline=BADGE_GOLD, width=2)
+            label = _font(34)
+            label_w = label.getlength("家风家训") + 40
+            draw.rectangle((cx - label_w / 2, y - 12, cx + label_w / 2, y + 32), fill=RED)
+            draw.text((cx, y + 10), "家风家训", font=label, fill=GOLD, anchor="mm")
+            _draw_lines(draw, lines, font, line_h, cx, y + 55, INK)
+        else:
+            font, lines, line_h = {"place": place, "person": person, "footer": footer}[name]
+            colour = {"place": RED, "person": INK, "footer": GREY}[name]
+            _draw_lines(draw, lines, font, line_h, cx, y, colour, bold=name != "footer")
+        y += height + gap
+    return img
+
+
+def _pairs(images: Iterable[Image.Image]) -> Iterator[list[Image.Image]]:
+    pair: list[Image.Image] = []
+    for image in images:
+        pair.append(image)
+        if len(pair) == 2:
+            yield pair
+            pair = []
+    if pair:
+        yield pair
+
+
+def _a4_page(plaques: list[Image.Image]) -> Image.Image:
+    """Two plaques side by side at actual size on landscape A4, with grey cut marks."""
+    page = Image.new("RGB", A4_LANDSCAPE, WHITE)
+    draw = ImageDraw.Draw(page)
+    pw, ph = PLAQUE_SIZE
+    gutter = 118  # 1 cm between plaques leaves room to cut
+    left, top = (A4_LANDSCAPE[0] - 2 * pw - gutter) // 2, (A4_LANDSCAPE[1] - ph) // 2
+    for i, plaque in enumerate(plaques):
+        x = left + i * (pw + gutter)
+        page.paste(plaque.convert("RGB").resize(PLAQUE_SIZE) if plaque.size != PLAQUE_SIZE else plaque, (x, top))
+        for cx, cy, sx, sy in ((x, top, -1, -1), (x + pw, top, 1, -1), (x, top + ph, -1, 1), (x + pw, top + ph, 1, 1)):
+            draw.line((cx + sx * 20, cy, cx + sx * 80, cy), fill=(150, 150, 150), width=3)
+            draw.line((cx, cy + sy * 20, cx, cy + sy * 80), fill=(150, 150, 150), width=3)
+    return page
+
+
+def write_pdf(images: Iterable[Image.Image], path: str | os.PathLike) -> int:
+    """Write plaques two per landscape A4 page, actual size, as a 300 dpi PDF; return the page count."""
+    with tempfile.TemporaryDirectory(prefix="plaques-") as tmp:
+        staged = Path(tmp) / "pages.tiff"
+        pages = 0
+        # Pillow's PDF writer needs every page up front; a multi-page TIFF on disk gives it them
+        # one frame at a time, so a whole village (436 plaques) never sits in memory at once.
+        with open(staged, "w+b") as fp, TiffImagePlugin.AppendingTiffWriter(fp) as tiff:
+            for pair in _pairs(images):
+                _a4_page(pair).save(tiff, "TIFF", compression="tiff_deflate")
+                tiff.newFrame()
+                pages += 1
+        if not pages:
+            raise ValueError("no plaques to print")
+        with Image.open(staged) as staged_pages:
+            # 4:4:4 JPEG keeps the edges of red text and QR modules crisp in print.
+            staged_pages.save(path, "PDF", save_all=True, resolution=DPI, quality=92, subsampling=0)
+    log.info("wrote %d plaque pages to %s", pages, path)
+    return pages

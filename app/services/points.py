@@ -1,0 +1,165 @@
+"""The points ledger (P2, P4): award, deduct and reverse; append-only and idempotent.
+
+Each entry updates the kept totals (household and member; all time, year, month) in the same
+transaction, with an atomic upsert, so concurrent awards to one household never lose an update.
+A retried request carries the same idempotency key and gets the entry stored the first time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.models import Household, PointsEntry, PointsRule, Villager
+from app.services import page_cache, vocab
+from app.services.totals import add_to_totals
+from app.services.validators import clean_past_date, clean_text
+
+MAX_POINTS = 1000  # a single entry larger than this is a typo, not a good deed
+
+
+@dataclass(frozen=True)
+class AwardInput:
+    household_id: int
+    points: int | str | None
+    reason: str
+    occurred_on: date | str
+    recorded_by: str
+    category: str | None = None
+    villager_id: int | None = None
+    place: str | None = None
+    rule_id: int | None = None
+    idempotency_key: str | None = None
+    source: str = "cadre"
+
+
+def award_points(data: AwardInput) -> PointsEntry:
+    """Record an award (points > 0) or a deduction (points < 0). Safe to retry with the same key."""
+    key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64) or uuid.uuid4().hex
+    existing = _by_key(key)
+    if existing is not None:
+        return _same_or_conflict(existing, data)
+    entry = PointsEntry(idempotency_key=key, **_clean_award(data))
+    return _store(entry, data)
+
+
+def _clean_award(data: AwardInput) -> dict:
+    household = db.session.get(Household, data.household_id)
+    if household is None:
+        raise NotFound("没有这一户。")
+    if household.status != "active":
+        raise ValidationError("这一户已注销，不能再记分。", field="household_id")
+    rule = None
+    if data.rule_id is not None:
+        rule = db.session.get(PointsRule, data.rule_id)
+        if rule is None or rule.village_id != household.village_id or not rule.active:
+            raise ValidationError("积分细则里没有这一条，或已停用。", field="rule_id")
+    points = _clean_points(data.points if data.points not in (None, "") else (rule.points if rule else None))
+    villager_id = None
+    if data.villager_id is not None:
+        person = db.session.get(Villager, data.villager_id)
+        if person is None or person.household_id != household.id or not person.is_current:
+            raise ValidationError("记分的成员必须是这一户在册的人。", field="villager_id")
+        villager_id = person.id
+    category = clean_text(data.category or (rule.category if rule else None), "类别", "category", max_len=32)
+    if category is None:
+        raise ValidationError(f"请选择积分类别，例如：{'、'.join(vocab.POINTS_CATEGORIES[:4])}。", field="category")
+    return {
+        "village_id": household.village_id,
+        "household_id": household.id,
+        "villager_id": villager_id,
+        "rule_id": rule.id if rule else None,
+        "kind": "award" if points > 0 else "deduct",
+        "points": points,
+        "category": category,
+        "reason": clean_text(data.reason or (rule.item if rule else None), "事由", "reason", max_len=255, required=True),
+        "place": clean_text(data.place, "地点", "place", max_len=64),
+        "occurred_on": clean_past_date(data.occurred_on, "日期", "occurred_on"),
+        "source": clean_text(data.source, "来源", "source", max_len=16) or "cadre",
+        "recorded_by": clean_text(data.recorded_by, "记分人", "recorded_by", max_len=64, required=True),
+    }
+
+
+def _clean_points(value) -> int:
+    try:
+        points = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError("分值要填整数，例如 5 或 -2。", field="points") from None
+    if points == 0:
+        raise ValidationError("分值不能是0。", field="points")
+    if abs(points) > MAX_POINTS:
+        raise ValidationError(f"一次最多加减{MAX_POINTS}分，请核对分值。", field="points")
+    return points
+
+
+def reverse_entry(entry_id: int, *, reason: str, recorded_by: str, idempotency_key: str | None = None) -> PointsEntry:
+    """Correct a mistaken entry with an opposite entry pointing at it (never edit or delete)."""
+    original = db.session.get(PointsEntry, entry_id)
+    if original is None:
+        raise NotFound("没有这条积分记录。")
+    key = clean_text(idempotency_key, "请求编号", "idempotency_key", max_len=64) or f"reverse:{entry_id}"
+    existing = _by_key(key) or db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry_id))
+    if existing is not None:
+        if existing.reverses_id == entry_id:
+            return existing  # the same correction asked for again
+        raise Conflict("这个请求编号已用于另一笔记录。")
+    if original.kind == "reversal":
+        raise ValidationError("这条本身就是更正记录，不能再撤销。", field="entry_id")
+    entry = PointsEntry(
+        idempotency_key=key,
+        village_id=original.village_id,
+        household_id=original.household_id,
+        villager_id=original.villager_id,
+        rule_id=original.rule_id,
+        kind="reversal",
+        points=-original.points,
+        category=original.category,
+        reason=clean_text(reason, "撤销原因", "reason", max_len=255, required=True),
+        place=original.place,
+        occurred_on=original.occurred_on,  # counts in the same month as the mistake it undoes
+        reverses_id=original.id,
+        source="correction",
+        recorded_by=clean_text(recorded_by, "记分人", "recorded_by", max_len=64, required=True),
+    )
+    return _store(entry, None)
+
+
+def _by_key(key: str) -> PointsEntry | None:
+    return db.session.scalar(select(PointsEntry).where(PointsEntry.idempotency_key == key))
+
+
+def _same_or_conflict(existing: PointsEntry, data: AwardInput | None) -> PointsEntry:
+    if data is None:
+        return existing
+    asked = _clean_award(data)
+    stored = {k: getattr(existing, k) for k in asked}
+    if stored != asked:
+        raise Conflict("这个请求编号已用于另一笔不同的记分，未重复记入。")
+    return existing
+
+
+def _store(entry: PointsEntry, data: AwardInput | None) -> PointsEntry:
+    household = db.session.get(Household, entry.household_id)
+    try:
+        db.session.add(entry)
+        db.session.flush()
+        add_to_totals(entry, household.group_id)
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key (or reversal) won the race: return its entry.
+        db.session.rollback()
+        winner = _by_key(entry.idempotency_key)
+        if winner is None and entry.reverses_id is not None:
+            winner = db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry.reverses_id))
+        if winner is None:
+            raise
+        return _same_or_conflict(winner, data)
+    page_cache.bump_village(entry.village_id)
+    return entry
+

@@ -1,0 +1,118 @@
+"""Field checks shared by every way data enters the register (forms, CLI, import, API).
+
+Each check returns the cleaned value or raises ``ValidationError`` with a plain Chinese message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from app.errors import ValidationError
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# GB/T 2260 province codes.
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}$")
+
+
+def id_check_digit(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def birth_date_from_id(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def gender_from_id(id_number: str) -> str:
+    return "男" if int(id_number[16]) % 2 else "女"
+
+
+def clean_id_number(raw: str, *, today: date | None = None) -> str:
+    """18 characters, a real province, a plausible birth date, the right check digit."""
+    value = (raw or "").strip().replace(" ", "").upper()
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise ValidationError("身份证号应为18位：前17位是数字，最后一位是数字或X。", field="id_number")
+    if value[:2] not in _PROVINCES:
+        raise ValidationError("身份证号开头的地区码不对，请核对。", field="id_number")
+    try:
+        born = birth_date_from_id(value)
+    except ValueError:
+        raise ValidationError("身份证号里的出生日期不是真实日期，请核对。", field="id_number") from None
+    today = today or date.today()
+    if born > today or today.year - born.year > 120:
+        raise ValidationError("身份证号里的出生日期不合理，请核对。", field="id_number")
+    if id_check_digit(value[:17]) != value[17]:
+        raise ValidationError("身份证号最后一位（校验位）对不上，可能有数字抄错了，请核对。", field="id_number")
+    return value
+
+
+def clean_phone(raw: str) -> str:
+    """A mainland mobile number (11 digits) or a landline written as 区号-号码."""
+    value = (raw or "").strip().replace(" ", "")
+    if value.startswith("+86"):
+        value = value[3:]
+    digits = value.replace("-", "")
+    if digits.isdigit() and _MOBILE.match(digits):
+        return digits
+    if _LANDLINE.match(value):
+        return value
+    raise ValidationError(
+        "电话号码不对：手机号是1开头的11位数字；座机请写成“区号-号码”，例如 0737-7221234。",
+        field="phone",
+    )
+
+
+def clean_choice(value: str | None, choices, label: str, field: str, *, required: bool = False):
+    """A value from a fixed list, or None when optional and empty."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationError(f"请填写{label}。", field=field)
+        return None
+    if value not in choices:
+        raise ValidationError(f"{label}只能是：{'、'.join(choices)}。", field=field)
+    return value
+
+
+def clean_text(value: str | None, label: str, field: str, *, max_len: int, required: bool = False):
+    """Trimmed text within a length limit."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationError(f"请填写{label}。", field=field)
+        return None
+    if len(value) > max_len:
+        raise ValidationError(f"{label}太长了，最多{max_len}个字。", field=field)
+    return value
+
+
+def clean_name(value: str | None) -> str:
+    name = clean_text(value, "姓名", "name", max_len=32, required=True)
+    if re.search(r"[\d<>{}\\/\[\]@#$%^&*=+|]", name):
+        raise ValidationError("姓名里不能有数字或符号。", field="name")
+    return name
+
+
+def clean_past_date(value: date | str | None, label: str, field: str, *, today: date | None = None) -> date:
+    """A date that is not in the future (accepts ``YYYY-MM-DD`` text)."""
+    if value is None or value == "":
+        raise ValidationError(f"请填写{label}。", field=field)
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError(f"{label}格式不对，请写成 2026-05-01 这样的日期。", field=field) from None
+    today = today or date.today()
+    if value > today:
+        raise ValidationError(f"{label}不能晚于今天。", field=field)
+    if value.year < 1900:
+        raise ValidationError(f"{label}不合理，请核对。", field=field)
+    return value

@@ -1,0 +1,111 @@
+"""Settings from the environment, with embedded defaults for one-machine use.
+
+With no environment at all the app runs on SQLite under ``instance/``, keeps secrets it
+generates there, caches in memory and talks to the WeChat sandbox. Production sets
+``APP_ENV=production`` and must then give every secret explicitly: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+DEFAULT_SLOGAN = "乡村振兴强国梦 美丽大苍在行动"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def _instance_secret(name: str, make) -> str:
+    """Read a generated secret from instance/, creating it once (embedded default only)."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _secret(env: str, file_name: str, make, production: bool) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    if production:
+        raise ConfigError(f"{env} must be set in production")
+    return _instance_secret(file_name, make)
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment plus explicit overrides."""
+    overrides = overrides or {}
+    env = overrides.get("APP_ENV", os.environ.get("APP_ENV", "development"))
+    production = env == "production"
+    testing = bool(overrides.get("TESTING"))
+
+    def secret(name, file_name, make):
+        if name in overrides:
+            return overrides[name]
+        return _secret(name, file_name, make, production)
+
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'cunwutong.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    redis_url = os.environ.get("REDIS_URL") or None
+    if production and not redis_url:
+        raise ConfigError("REDIS_URL must be set in production")
+
+    config = {
+        "APP_ENV": env,
+        "SECRET_KEY": None,
+        "DATA_ENCRYPTION_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "DEFAULT_SLOGAN": DEFAULT_SLOGAN,
+        # Household pages are cached per village version; this is only the safety net.
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "600")),
+        "HISTORY_PAGE_SIZE": 20,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SEND_FILE_MAX_AGE_DEFAULT": 7 * 24 * 3600,
+        "WECHAT_APPID": os.environ.get("WECHAT_APPID"),
+        "WECHAT_SECRET": os.environ.get("WECHAT_SECRET"),
+        "WECHAT_TOKEN": os.environ.get("WECHAT_TOKEN"),
+        "WECHAT_AES_KEY": os.environ.get("WECHAT_AES_KEY"),
+        "MP_APPID": os.environ.get("MP_APPID"),
+        "MP_SECRET": os.environ.get("MP_SECRET"),
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        # flask-smorest: the mini-program API's OpenAPI document and browsable docs.
+        "API_TITLE": "村务通小程序接口",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/mp/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "TESTING": testing,
+    }
+    config.update(overrides)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))
+    if not config["DATA_ENCRYPTION_KEY"]:
+        config["DATA_ENCRYPTION_KEY"] = secret(
+            "DATA_ENCRYPTION_KEY", "data_encryption.key", lambda: Fernet.generate_key().decode()
+        )
+    config["WECHAT_SANDBOX"] = not any(
+        config.get(k) for k in ("WECHAT_APPID", "WECHAT_SECRET", "MP_APPID", "MP_SECRET")
+    )
+    return config
