@@ -71,7 +71,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "DEFAULT_SLOGAN": DEFAULT_SLOGAN,
         # Household pages are cached per village version; this is only the safety net.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "600")),

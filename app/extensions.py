@@ -2,9 +2,9 @@
 
 from flask_caching import Cache
 from flask_migrate import Migrate
-
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic migrations diff cleanly on SQLite and PostgreSQL.
@@ -36,9 +36,16 @@ class RedisClient:
         import redis
 
         url = app.config.get("REDIS_URL")
-        self.client = (
-            redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
-        )
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
 
 
 redis_client = RedisClient()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    """SQLite checks foreign keys only when asked, per connection; the embedded default asks."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

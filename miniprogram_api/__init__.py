@@ -6,10 +6,11 @@ Schemas both validate input and describe it in /api/mp/v1/openapi.json.
 
 from __future__ import annotations
 
+from miniprogram_api.envelope import EnvelopeApi
+
 PREFIX = "/api/mp/v1"
 
 
-from miniprogram_api.envelope import EnvelopeApi
 
 
 def init_api(app) -> None:

@@ -21,7 +21,10 @@ class ErrorEnvelopeSchema(Schema):
 def envelope(data_schema: type[Schema], name: str) -> type[Schema]:
     """``{"ok": true, "data": <data_schema>}`` as a named schema for the OpenAPI document."""
     return Schema.from_dict(
-        {"ok": fields.Boolean(required=True, metadata={"example": True}), "data": fields.Nested(data_schema, required=True)},
+        {
+            "ok": fields.Boolean(required=True, metadata={"example": True}),
+            "data": fields.Nested(data_schema, required=True),
+        },
         name=name,
     )
 

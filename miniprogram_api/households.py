@@ -14,7 +14,9 @@ blp = Blueprint("mp_households", __name__, description="户码：扫码看一户
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000), metadata={"description": "积分明细页码"})
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=10_000), metadata={"description": "积分明细页码"}
+    )
 
 
 @blp.get("/<code>")

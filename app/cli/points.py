@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from app.cli import friendly_errors
+from app.extensions import db
 from app.services import points as ledger
 from app.services import register, standings
 from app.services.totals import rebuild_totals
-from app.extensions import db
 
 
 @click.group()

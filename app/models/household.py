@@ -38,9 +38,7 @@ class Household(Timestamped, db.Model):
         back_populates="household",
         order_by="Villager.id",
     )
-    honours = relationship(
-        "HouseholdHonour", back_populates="household", order_by="HouseholdHonour.awarded_on.desc()"
-    )
+    honours = relationship("HouseholdHonour", back_populates="household", order_by="HouseholdHonour.awarded_on.desc()")
 
     __table_args__ = (UniqueConstraint("village_id", "number", name="uq_households_number"),)
 

@@ -74,9 +74,7 @@ class PointsEntry(db.Model):
         foreign_keys=[reverses_id], viewonly=True, uselist=False, overlaps="reverses"
     )
 
-    __table_args__ = (
-        Index("ix_points_entries_household_history", "household_id", "occurred_on", "id"),
-    )
+    __table_args__ = (Index("ix_points_entries_household_history", "household_id", "occurred_on", "id"),)
 
 
 class PointsTotal(db.Model):

@@ -31,9 +31,7 @@ class Region(Timestamped, db.Model):
 
     parent: Mapped[Region | None] = relationship(remote_side=[id])
     settings: Mapped[VillageSettings | None] = relationship(back_populates="village", uselist=False)
-    groups: Mapped[list[VillagerGroup]] = relationship(
-        back_populates="village", order_by="VillagerGroup.number"
-    )
+    groups: Mapped[list[VillagerGroup]] = relationship(back_populates="village", order_by="VillagerGroup.number")
 
     __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_regions_parent_name"),)
 

@@ -8,6 +8,4 @@ from app.models import AuditLog
 
 def record(actor: str, action: str, *, target: str | None = None, village_id: int | None = None, **detail):
     """Add an audit row to the current session; the caller's commit makes it durable."""
-    db.session.add(
-        AuditLog(actor=actor, action=action, target=target, village_id=village_id, detail=detail)
-    )
+    db.session.add(AuditLog(actor=actor, action=action, target=target, village_id=village_id, detail=detail))

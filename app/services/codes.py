@@ -29,9 +29,7 @@ def issue_code(household: Household) -> HouseholdCode:
 
 def active_code(household_id: int) -> str | None:
     return db.session.scalar(
-        select(HouseholdCode.code).where(
-            HouseholdCode.household_id == household_id, HouseholdCode.status == "active"
-        )
+        select(HouseholdCode.code).where(HouseholdCode.household_id == household_id, HouseholdCode.status == "active")
     )
 
 
@@ -41,9 +39,7 @@ def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
     if household is None:
         raise NotFound("没有这一户。")
     old = db.session.scalars(
-        select(HouseholdCode).where(
-            HouseholdCode.household_id == household_id, HouseholdCode.status == "active"
-        )
+        select(HouseholdCode).where(HouseholdCode.household_id == household_id, HouseholdCode.status == "active")
     ).all()
     for code in old:
         code.status = "revoked"
@@ -51,7 +47,10 @@ def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
     db.session.flush()  # the partial unique index allows one active code: revoke first
     fresh = issue_code(household)
     audit.record(
-        recorded_by, "code.reissue", target=f"household:{household_id}", village_id=household.village_id,
+        recorded_by,
+        "code.reissue",
+        target=f"household:{household_id}",
+        village_id=household.village_id,
         revoked=len(old),
     )
     db.session.commit()

@@ -13,7 +13,19 @@ from app.models import Household, HouseholdCode, PointsTotal, Region, Villager, 
 from app.services import audit, standings
 from app.services.totals import period_keys
 
-HOUSEHOLD_COLUMNS = ("村", "户号", "户码", "村民小组", "户主", "人口", "住址", "户类别", "本月积分", "本年积分", "累计积分")
+HOUSEHOLD_COLUMNS = (
+    "村",
+    "户号",
+    "户码",
+    "村民小组",
+    "户主",
+    "人口",
+    "住址",
+    "户类别",
+    "本月积分",
+    "本年积分",
+    "累计积分",
+)
 
 
 def household_rows(village: Region | None = None) -> list[tuple]:
@@ -28,8 +40,16 @@ def household_rows(village: Region | None = None) -> list[tuple]:
     head = Villager.__table__.alias("head")
     query = (
         select(
-            Region.name, Household.id, Household.number, HouseholdCode.code, VillagerGroup.number,
-            VillagerGroup.name, head.c.name, func.coalesce(members.c.n, 0), Household.address, Household.category,
+            Region.name,
+            Household.id,
+            Household.number,
+            HouseholdCode.code,
+            VillagerGroup.number,
+            VillagerGroup.name,
+            head.c.name,
+            func.coalesce(members.c.n, 0),
+            Household.address,
+            Household.category,
         )  # fmt: skip
         .join(Region, Region.id == Household.village_id)
         .join(VillagerGroup, VillagerGroup.id == Household.group_id)
@@ -61,7 +81,9 @@ def household_rows(village: Region | None = None) -> list[tuple]:
 def export_households(fmt: str, *, village: Region | None, actor: str) -> bytes:
     """The household register as CSV (UTF-8 with BOM, opens cleanly in Excel) or xlsx bytes."""
     rows = household_rows(village)
-    audit.record(actor, "register.export", target=f"households:{fmt}", village_id=village.id if village else None, rows=len(rows))
+    audit.record(
+        actor, "register.export", target=f"households:{fmt}", village_id=village.id if village else None, rows=len(rows)
+    )
     db.session.commit()
     if fmt == "csv":
         buffer = io.StringIO()

@@ -103,7 +103,11 @@ def history_page(household_id: int, page: int) -> dict:
         db.session.scalars(select(PointsEntry.reverses_id).where(PointsEntry.reverses_id.in_(ids))) if ids else []
     )
     person_ids = {e.villager_id for e in entries if e.villager_id}
-    names = dict(db.session.execute(select(Villager.id, Villager.name).where(Villager.id.in_(person_ids))).all()) if person_ids else {}
+    names = (
+        dict(db.session.execute(select(Villager.id, Villager.name).where(Villager.id.in_(person_ids))).all())
+        if person_ids
+        else {}
+    )
     items = [
         {
             "id": e.id,

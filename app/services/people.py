@@ -70,16 +70,12 @@ def clean_person(data: PersonInput, *, exclude_id: int | None = None) -> dict:
         phone_hash=lookup_hash("phone", phone) if phone else None,
         relation=clean_choice(data.relation, vocab.RELATIONS, "与户主关系", "relation") or "其他",
         education=clean_choice(data.education, vocab.EDUCATIONS, "文化程度", "education"),
-        political_status=clean_choice(
-            data.political_status, vocab.POLITICAL_STATUSES, "政治面貌", "political_status"
-        ),
+        political_status=clean_choice(data.political_status, vocab.POLITICAL_STATUSES, "政治面貌", "political_status"),
         health=clean_choice(data.health, vocab.HEALTH, "健康状况", "health"),
         skills=clean_text(data.skills, "技能特长", "skills", max_len=255),
         work_status=clean_choice(data.work_status, vocab.WORK_STATUSES, "就业状况", "work_status"),
         work_place=clean_text(data.work_place, "务工地点", "work_place", max_len=64),
-        marital_status=clean_choice(
-            data.marital_status, vocab.MARITAL_STATUSES, "婚姻状况", "marital_status"
-        ),
+        marital_status=clean_choice(data.marital_status, vocab.MARITAL_STATUSES, "婚姻状况", "marital_status"),
         ethnicity=clean_text(data.ethnicity, "民族", "ethnicity", max_len=16) or "汉族",
     )
     return values
@@ -95,9 +91,7 @@ def _ensure_unique_id(id_hash: str, exclude_id: int | None) -> None:
 
 def find_by_id_number(raw: str) -> Villager | None:
     """Look a person up by ID number through the keyed hash (no decryption of other rows)."""
-    return db.session.scalar(
-        select(Villager).where(Villager.id_number_hash == lookup_hash("id", clean_id_number(raw)))
-    )
+    return db.session.scalar(select(Villager).where(Villager.id_number_hash == lookup_hash("id", clean_id_number(raw))))
 
 
 # Fields kept in event history; sensitive ones only masked (history is shown to cadres).

@@ -33,15 +33,18 @@ def plaque_contents(village: Region, numbers: list[str] | None = None) -> Iterat
         query = query.where(Household.number.in_(numbers))
     for household, code in db.session.execute(query):
         honours = household.current_honours
-        yield household.number, PlaqueContent(
-            village_name=village.name,
-            slogan=slogan,
-            motto=household.motto or default_motto,
-            honour=honours[0].title if honours else None,
-            household_number=household.number,
-            head_name=household.head.name if household.head else "",
-            group_label=household.group.label,
-            url=household_url(code),
+        yield (
+            household.number,
+            PlaqueContent(
+                village_name=village.name,
+                slogan=slogan,
+                motto=household.motto or default_motto,
+                honour=honours[0].title if honours else None,
+                household_number=household.number,
+                head_name=household.head.name if household.head else "",
+                group_label=household.group.label,
+                url=household_url(code),
+            ),
         )
 
 

@@ -152,6 +152,7 @@ def _fit(text: str, width: int, height: int, largest: int, smallest: int, leadin
             lines[-1] = lines[-1][:-1]
         lines[-1] += "…"
         return font, lines, int(size * leading)
+
     # Narrow the measure while the line count (and breaks inside phrases) hold,
     # so 21 characters become 11 + 10, not 20 + 1.
     def same(measure: int) -> bool:
@@ -167,8 +168,15 @@ def _fit(text: str, width: int, height: int, largest: int, smallest: int, leadin
 
 def _draw_lines(draw, lines, font, line_h, cx, top, fill, bold=False) -> None:
     for i, line in enumerate(lines):
-        draw.text((cx, top + line_h * i + line_h / 2), line, font=font, fill=fill, anchor="mm",
-                  stroke_width=2 if bold else 0, stroke_fill=fill)
+        draw.text(
+            (cx, top + line_h * i + line_h / 2),
+            line,
+            font=font,
+            fill=fill,
+            anchor="mm",
+            stroke_width=2 if bold else 0,
+            stroke_fill=fill,
+        )
 
 
 def _qr(url: str, target: int) -> tuple[Image.Image, int]:
@@ -185,8 +193,11 @@ def _qr(url: str, target: int) -> tuple[Image.Image, int]:
 
 
 def _star(cx: float, cy: float, outer: float, inner: float, points: int) -> list[tuple[float, float]]:
-    return [(cx + r * math.sin(math.pi * i / points), cy - r * math.cos(math.pi * i / points))
-            for i in range(2 * points) for r in [outer if i % 2 == 0 else inner]]
+    return [
+        (cx + r * math.sin(math.pi * i / points), cy - r * math.cos(math.pi * i / points))
+        for i in range(2 * points)
+        for r in [outer if i % 2 == 0 else inner]
+    ]
 
 
 def _badge(draw: ImageDraw.ImageDraw, honour: str, cx: int, top: int, height: int) -> None:
@@ -205,8 +216,20 @@ def _badge(draw: ImageDraw.ImageDraw, honour: str, cx: int, top: int, height: in
 
 def render_plaque(content: PlaqueContent) -> Image.Image:
     """Draw one 10 x 14 cm plaque as an RGB image at 300 dpi (1181 x 1654 px)."""
-    text = "".join(filter(None, [content.slogan, content.motto, content.honour, content.village_name,
-                                 content.group_label, content.household_number, content.head_name]))
+    text = "".join(
+        filter(
+            None,
+            [
+                content.slogan,
+                content.motto,
+                content.honour,
+                content.village_name,
+                content.group_label,
+                content.household_number,
+                content.head_name,
+            ],
+        )
+    )
     if missing := missing_glyphs(text):
         log.warning("plaque font lacks %r; those characters will print as boxes", missing)
     w, h = PLAQUE_SIZE
@@ -248,7 +271,7 @@ def render_plaque(content: PlaqueContent) -> Image.Image:
             box_w = max(font.getlength(x) for x in lines) + 140
             box = (cx - box_w / 2, y + 10, cx + box_w / 2, y + height)
             draw.rectangle(box, outline=RED, width=5)
-            draw.rectangle((box[0] + 10, box[1] + 10, box[2] - 10, box[3] - 10), outline=BADGE_GOLD, width=2)
+            draw.rectangle((box[0] + 10, box[1] + 10, box[2] - 10, box[3] - 10), outline=GOLD, width=2)
             label = _font(34)
             label_w = label.getlength("家风家训") + 40
             draw.rectangle((cx - label_w / 2, y - 12, cx + label_w / 2, y + 32), fill=RED)
@@ -298,7 +321,7 @@ def write_pdf(images: Iterable[Image.Image], path: str | os.PathLike) -> int:
         # one frame at a time, so a whole village (436 plaques) never sits in memory at once.
         with open(staged, "w+b") as fp, TiffImagePlugin.AppendingTiffWriter(fp) as tiff:
             for pair in _pairs(images):
-                _a4_page(pair).save(tiff, "TIFF", compression="tiff_deflate")
+                _a4_page(pair).save(tiff, "TIFF", compression="tiff_lzw")
                 tiff.newFrame()
                 pages += 1
         if not pages:

@@ -78,7 +78,9 @@ def _clean_award(data: AwardInput) -> dict:
         "kind": "award" if points > 0 else "deduct",
         "points": points,
         "category": category,
-        "reason": clean_text(data.reason or (rule.item if rule else None), "事由", "reason", max_len=255, required=True),
+        "reason": clean_text(
+            data.reason or (rule.item if rule else None), "事由", "reason", max_len=255, required=True
+        ),
         "place": clean_text(data.place, "地点", "place", max_len=64),
         "occurred_on": clean_past_date(data.occurred_on, "日期", "occurred_on"),
         "source": clean_text(data.source, "来源", "source", max_len=16) or "cadre",
@@ -162,4 +164,3 @@ def _store(entry: PointsEntry, data: AwardInput | None) -> PointsEntry:
         return _same_or_conflict(winner, data)
     page_cache.bump_village(entry.village_id)
     return entry
-

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Household, Region, RegionLevel, RegisterEvent, Villager, VillagerGroup, VillageSettings
 from app.services import codes, page_cache, vocab
 from app.services.people import PersonInput, clean_person, snapshot
-from app.services.validators import clean_choice, clean_text
+from app.services.validators import clean_choice, clean_text, local_today
 
 
 def ensure_region(level: RegionLevel, name: str, parent: Region | None = None, code: str | None = None) -> Region:
@@ -124,7 +124,7 @@ def register_household(
             village_id=village.id,
             kind="register",
             household_id=household.id,
-            occurred_on=occurred_on or date.today(),
+            occurred_on=occurred_on or local_today(),
             before={},
             after={"household": household_snapshot(household), "people": [snapshot(v) for v in villagers]},
             recorded_by=recorded_by,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Household, PointsTotal, Region, Villager
 from app.services.totals import period_keys
+from app.services.validators import local_today
 
 PERIOD_NAMES = ("month", "year", "all")
 
 
 def today() -> date:
     """Today in the villages' time zone (month and year boundaries follow it)."""
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return local_today()
 
 
 def totals_for(subject: str, ids: list[int], day: date | None = None) -> dict[int, dict[str, int]]:
@@ -42,7 +41,9 @@ def totals_for(subject: str, ids: list[int], day: date | None = None) -> dict[in
 def _rank(scope_column, scope_id: int, period: str, points: int) -> int:
     """Competition rank: 1 + households of the scope with more points (an index range count)."""
     better = db.session.scalar(
-        select(func.count()).select_from(PointsTotal).where(
+        select(func.count())
+        .select_from(PointsTotal)
+        .where(
             scope_column == scope_id,
             PointsTotal.subject == "household",
             PointsTotal.period == period,
@@ -77,7 +78,9 @@ def _active_counts(household: Household) -> tuple[int, int]:
     return counts.get(household.group_id, 0), sum(counts.values())
 
 
-def leaderboard(scope: Region | int, period: str = "year", *, group_id: int | None = None, limit: int = 10) -> list[dict]:
+def leaderboard(
+    scope: Region | int, period: str = "year", *, group_id: int | None = None, limit: int = 10
+) -> list[dict]:
     """Top households of a village (or one of its groups, or a town's villages) for a period.
 
     ``scope`` is a village or town Region (or a village id). Ties share a rank.

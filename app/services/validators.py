@@ -5,8 +5,10 @@ Each check returns the cleaned value or raises ``ValidationError`` with a plain 
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from app.errors import ValidationError
 
@@ -14,11 +16,17 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # GB/T 2260 province codes.
 _PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
+# Villages live on Beijing time; month and year boundaries and "not in the future" follow it.
+VILLAGE_TZ = ZoneInfo(os.environ.get("TIMEZONE", "Asia/Shanghai"))
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}$")
+
+
+def local_today() -> date:
+    """Today in the villages' time zone, whatever the server's clock zone is."""
+    return datetime.now(VILLAGE_TZ).date()
 
 
 def id_check_digit(first17: str) -> str:
@@ -46,7 +54,7 @@ def clean_id_number(raw: str, *, today: date | None = None) -> str:
         born = birth_date_from_id(value)
     except ValueError:
         raise ValidationError("身份证号里的出生日期不是真实日期，请核对。", field="id_number") from None
-    today = today or date.today()
+    today = today or local_today()
     if born > today or today.year - born.year > 120:
         raise ValidationError("身份证号里的出生日期不合理，请核对。", field="id_number")
     if id_check_digit(value[:17]) != value[17]:
@@ -110,7 +118,7 @@ def clean_past_date(value: date | str | None, label: str, field: str, *, today: 
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise ValidationError(f"{label}格式不对，请写成 2026-05-01 这样的日期。", field=field) from None
-    today = today or date.today()
+    today = today or local_today()
     if value > today:
         raise ValidationError(f"{label}不能晚于今天。", field=field)
     if value.year < 1900:

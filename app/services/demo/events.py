@@ -16,7 +16,16 @@ from app.services.demo.models import DemoEvent
 from app.services.demo.people import PersonDraft, birth_date_for_age, fill_attributes
 
 _CHILD = ("子", "女", "孙子", "孙女")
-_MARRIED_OUT_TO = ("桃江县", "安化县东坪镇", "安化县梅城镇", "益阳市赫山区", "新化县", "冷市镇", "长沙市望城区", "娄底市娄星区")
+_MARRIED_OUT_TO = (
+    "桃江县",
+    "安化县东坪镇",
+    "安化县梅城镇",
+    "益阳市赫山区",
+    "新化县",
+    "冷市镇",
+    "长沙市望城区",
+    "娄底市娄星区",
+)
 _CITY_HOMES = ("长沙市雨花区", "长沙市岳麓区", "益阳市赫山区", "深圳市龙岗区", "东莞市长安镇", "安化县东坪镇")
 _COLLEGES = ("湖南农业大学", "湖南师范大学", "湖南城市学院", "中南林业科技大学", "湖南科技大学", "长沙理工大学")
 
@@ -39,7 +48,11 @@ def _births(rng, today, households, used) -> list[DemoEvent]:
         kids = sorted((p for p in h.current if p.relation in _CHILD), key=lambda p: p.birth_date)
         if h.number in used or not kids or _years(today, kids[-1].birth_date) > 5:
             continue
-        parents = [p for p in h.current if p.relation in (("子", "儿媳", "女", "女婿") if "孙" in kids[-1].relation else ("户主", "配偶"))]
+        parents = [
+            p
+            for p in h.current
+            if p.relation in (("子", "儿媳", "女", "女婿") if "孙" in kids[-1].relation else ("户主", "配偶"))
+        ]
         if parents and max(_years(today, p.birth_date) for p in parents) < 40:
             if len(kids) == 1 or _years(today, kids[-2].birth_date) >= 2.5:
                 candidates.append((h, kids[-1]))
@@ -85,7 +98,9 @@ def _deaths(rng, today, households, used) -> list[DemoEvent]:
         used.add(h.number)
         lived = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
         cause = rng.choice(("因病医治无效", "因病", "寿终正寝", "突发疾病"))
-        out.append(DemoEvent("death", h.number, person.name, day, f"{person.name}{cause}去世，享年{lived}岁，注销户口。"))
+        out.append(
+            DemoEvent("death", h.number, person.name, day, f"{person.name}{cause}去世，享年{lived}岁，注销户口。")
+        )
     return out
 
 

@@ -125,9 +125,7 @@ def _ages(rng: random.Random, shape: Shape) -> dict | None:
     return {"head": head, "spouse": spouse, "singles": singles, "couples": couples, "mother": mother, "father": father}
 
 
-def compose(
-    rng: random.Random, today: date, shape: Shape, clan: tuple[str, str]
-) -> tuple[str, list[PersonDraft]]:
+def compose(rng: random.Random, today: date, shape: Shape, clan: tuple[str, str]) -> tuple[str, list[PersonDraft]]:
     """The members of one household (head first) and the surname of its line."""
     for _ in range(500):
         ages = _ages(rng, shape)
@@ -156,7 +154,11 @@ def compose(
     head_gender, head_marital = "男", "已婚"
     if shape.kind == "alone_old":
         head_gender = "女" if rng.random() < 0.52 else "男"
-        table = (("丧偶", 93), ("离异", 3), ("未婚", 4)) if head_gender == "女" else (("丧偶", 55), ("未婚", 40), ("离异", 5))
+        table = (
+            (("丧偶", 93), ("离异", 3), ("未婚", 4))
+            if head_gender == "女"
+            else (("丧偶", 55), ("未婚", 40), ("离异", 5))
+        )
         head_marital = rng.choices([m for m, _ in table], [w for _, w in table])[0]
     elif shape.kind == "alone_mid":
         head_gender = "男" if rng.random() < 0.85 else "女"

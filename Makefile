@@ -1,0 +1,71 @@
+# 村务通 — two commands: `make run` (try it) and `make test` (prove it). See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=wsgi $(BIN)/flask
+APT := DEBIAN_FRONTEND=noninteractive apt-get
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test bench deps dev-deps assets font chromium lint test-embedded test-production migrate clean
+
+run: deps assets font  ## Install, migrate, load the demo village once, serve on :5000
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	@echo ""
+	@echo "村务通 is running at http://127.0.0.1:5000   (demo household pages: see README)"
+	@echo ""
+	# One process, several threads: the embedded default keeps its page cache in memory.
+	$(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+test: dev-deps assets font chromium lint test-embedded test-production  ## The whole suite, both stacks
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test-embedded:  ## SQLite, in-memory cache, no Redis
+	@echo "== tests on the embedded default (SQLite, no Redis) =="
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -q
+
+test-production:  ## PostgreSQL + Redis
+	@echo "== tests on the production stack (PostgreSQL + Redis) =="
+	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -q
+
+bench: dev-deps assets  ## Household page vs trivial JSON on gunicorn + PostgreSQL (see bench/)
+	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
+	PG_URL=$(PG_URL) bash bench/run.sh
+
+migrate: deps
+	$(FLASK) db upgrade
+
+deps: $(BIN)/.runtime-installed
+dev-deps: $(BIN)/.dev-installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(BIN)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(BIN)/.runtime-installed $@
+
+assets: app/static/vendor/.installed
+app/static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.py | $(BIN)/python
+	npm ci --no-audit --no-fund --ignore-scripts
+	$(BIN)/python scripts/vendor_assets.py
+	touch $@
+
+font:  ## Plaques need a CJK font; install one if the machine has none
+	@fc-list :lang=zh 2>/dev/null | grep -q . || ($(APT) update -qq && $(APT) install -y -qq fonts-wqy-zenhei fontconfig)
+
+chromium:  ## Headless browser tests use Debian's Chromium (no browser download)
+	@command -v chromium >/dev/null || ($(APT) update -qq && $(APT) install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Services: every business rule and every commit lives here."""

@@ -1,0 +1,108 @@
+"""Fixtures: one app per session on the stack chosen by the environment.
+
+``make test`` runs the suite twice: on the embedded default (SQLite file, in-memory cache) and
+with TEST_DATABASE_URL / TEST_REDIS_URL on PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+_INSTANCE = tempfile.mkdtemp(prefix="cwt-test-instance-")
+os.environ["INSTANCE_PATH"] = _INSTANCE
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("REDIS_URL", None)
+if os.environ.get("TEST_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+if os.environ.get("TEST_REDIS_URL"):
+    os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+
+from app import create_app  # noqa: E402  (after the environment is set)
+from app.extensions import cache  # noqa: E402
+from app.extensions import db as _db  # noqa: E402
+
+TEST_KEY = Fernet.generate_key().decode()
+PUBLIC_BASE_URL = "https://cun.example.cn"
+
+
+def production_stack() -> bool:
+    return bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATA_ENCRYPTION_KEY": TEST_KEY,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "CACHE_KEY_PREFIX": "cwt-test:",
+        }
+    )
+    if os.environ.get("REQUIRE_PRODUCTION_STACK") and production_stack():
+        assert app.config["REDIS_URL"], "CI must test against Redis"
+    with app.app_context():
+        _reset_schema()
+    yield app
+
+
+def _reset_schema():
+    """Drop everything, then build the schema with the real migrations (so they are tested too)."""
+    from flask_migrate import upgrade
+
+    _db.drop_all()
+    _db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    _db.session.commit()
+    upgrade()
+
+
+def wipe():
+    """Empty every table and the cache between tests."""
+    _db.session.remove()
+    tables = [t.name for t in _db.metadata.sorted_tables]
+    if _db.engine.dialect.name == "postgresql":
+        _db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        _db.session.execute(text("PRAGMA foreign_keys=OFF"))
+        for name in reversed(tables):
+            _db.session.execute(text(f"DELETE FROM {name}"))
+        _db.session.execute(text("PRAGMA foreign_keys=ON"))
+    _db.session.commit()
+    cache.clear()
+
+
+@pytest.fixture
+def db(app):
+    """A clean database for one test, inside an app context."""
+    with app.app_context():
+        wipe()
+        yield _db
+        wipe()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def demo(app):
+    """The demo village loaded once per module; tests using it must not change it."""
+    from app.services import demo_loader, standings
+
+    with app.app_context():
+        wipe()
+        demo_loader.load_demo(standings.today())
+        yield _db
+        wipe()
