@@ -99,8 +99,19 @@ def test_qr_code_still_scans_when_weathered(plaque, tmp_path):
 
 def test_the_font_has_every_character_printed():
     content = gen_content(motto=MOTTO_60, head_name="欧阳建国", group_label="第十二组")
-    text = "".join([content.slogan, content.motto, content.honour, content.village_name, content.group_label,
-                    content.household_number, content.head_name, plaques.FOOTER, "户号户主家风家训"])
+    text = "".join(
+        [
+            content.slogan,
+            content.motto,
+            content.honour,
+            content.village_name,
+            content.group_label,
+            content.household_number,
+            content.head_name,
+            plaques.FOOTER,
+            "户号户主家风家训",
+        ]
+    )
     path = find_cjk_font()
     with TTFont(path, fontNumber=0, lazy=True) as font:
         cmap = font.getBestCmap()

@@ -35,7 +35,7 @@ def _fam(spouse: bool, kids: int = 0, married: tuple[int, ...] = (), parents: in
 
 SHAPES: dict[int, tuple[tuple[int, Shape], ...]] = {
     1: ((72, Shape("alone_old")), (28, Shape("alone_mid"))),
-    2: ((55, Shape("couple_old", True)), (10, Shape("couple_mid", True)), (25, _fam(False, 1)),
+    2: ((50, Shape("couple_old", True)), (18, Shape("couple_mid", True)), (22, _fam(False, 1)),
         (10, Shape("couple_young", True))),
     3: ((60, _fam(True, 1)), (12, _fam(False, 2)), (5, _fam(True, parents=1)), (13, _fam(False, married=(0,))),
         (5, _fam(False, 1, parents=1)), (5, _fam(False, married=(0,), uxori=True))),
@@ -51,7 +51,7 @@ SHAPES: dict[int, tuple[tuple[int, Shape], ...]] = {
     8: ((40, _fam(True, married=(1, 1))), (30, _fam(True, married=(3,), parents=1)), (30, _fam(True, married=(4,)))),
 }  # fmt: skip
 
-SIZE_WEIGHTS = ((1, 7), (2, 14), (3, 17), (4, 22), (5, 21), (6, 12), (7, 5), (8, 2))
+SIZE_WEIGHTS = ((1, 9), (2, 16), (3, 14), (4, 20), (5, 20), (6, 12), (7, 6), (8, 3))
 
 
 @dataclass
@@ -72,20 +72,20 @@ class HouseholdDraft:
 def _head_age(rng: random.Random, shape: Shape) -> float:
     tri = rng.triangular
     if shape.kind == "alone_old":
-        return tri(62, 92, 74)
+        return tri(62, 93, 77)
     if shape.kind == "alone_mid":
         return tri(36, 61, 52)
     if shape.kind == "couple_old":
-        return tri(58, 88, 68)
+        return tri(58, 90, 70)
     if shape.kind == "couple_mid":
         return rng.uniform(46, 62)
     if shape.kind == "couple_young":
         return rng.uniform(23, 33)
     if shape.married:
-        return tri(46, 82, 60)
+        return tri(48, 86, 66)
     if shape.parents:
         return tri(26, 62, 42)
-    return tri(24, 72, 42)
+    return tri(24, 76, 50)
 
 
 def _children(rng: random.Random, parent_age: float, n: int, first_gap=(21.0, 31.0)) -> list[float]:
@@ -209,9 +209,9 @@ def household_sizes(rng: random.Random, households: int, people: int) -> list[in
     sizes = rng.choices(values, weights, k=households)
     while (diff := people - sum(sizes)) != 0:
         i = rng.randrange(households)
-        if diff > 0 and 3 <= sizes[i] <= 5:
+        if diff > 0 and 2 <= sizes[i] <= 6:
             sizes[i] += 1
-        elif diff < 0 and 4 <= sizes[i] <= 6:
+        elif diff < 0 and 3 <= sizes[i] <= 7:
             sizes[i] -= 1
     return sizes
 

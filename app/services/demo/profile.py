@@ -58,7 +58,9 @@ def categories(rng: random.Random, households: list[HouseholdDraft], today: date
     result = ["一般户"] * n
     for i, h in enumerate(households):
         head = h.members[0]
-        if len(h.current) == 1 and head.marital_status == "未婚" and head.age(today) >= 60:
+        alone = len(h.current) == 1 and head.age(today) >= 60
+        # 五保: no one bound to support them: never married, or (rarely) widowed and childless.
+        if alone and (head.marital_status == "未婚" or rng.random() < 0.1):
             result[i] = "五保户" if rng.random() < 0.9 else "特困户"
     free = [i for i in range(n) if result[i] == "一般户"]
     scored = sorted(free, key=lambda i: (-(_burden(households[i], today) + rng.uniform(0, 3)), i))
