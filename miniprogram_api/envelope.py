@@ -7,7 +7,7 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 
 
-class ErrorSchema(Schema):
+class ErrorDetailSchema(Schema):
     code = fields.String(required=True, metadata={"description": "机器可读的错误代码"})
     message = fields.String(required=True, metadata={"description": "给用户看的中文说明"})
     field = fields.String(allow_none=True, metadata={"description": "出错的字段（如有）"})
@@ -15,7 +15,7 @@ class ErrorSchema(Schema):
 
 class ErrorEnvelopeSchema(Schema):
     ok = fields.Boolean(required=True, metadata={"example": False})
-    error = fields.Nested(ErrorSchema, required=True)
+    error = fields.Nested(ErrorDetailSchema, required=True)
 
 
 def envelope(data_schema: type[Schema], name: str) -> type[Schema]:
@@ -44,7 +44,7 @@ _MESSAGES = {
 class EnvelopeApi(Api):
     """flask-smorest's Api, answering HTTP errors under /api/ in our envelope."""
 
-    ERROR_SCHEMA = ErrorEnvelopeSchema  # documented as the "Error" component
+    ERROR_SCHEMA = ErrorEnvelopeSchema  # smorest documents its default errors with it
 
     def handle_http_exception(self, error):
         if not request.path.startswith("/api/"):

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from app.errors import Gone
 from app.services.household_page import cached_view
-from miniprogram_api.envelope import envelope, ok
+from miniprogram_api.envelope import ErrorEnvelopeSchema, envelope, ok
 from miniprogram_api.schemas import HouseholdViewSchema
 
 blp = Blueprint("mp_households", __name__, description="户码：扫码看一户的积分与荣誉")
@@ -22,8 +22,8 @@ class PageArgs(Schema):
 @blp.get("/<code>")
 @blp.arguments(PageArgs, location="query", as_kwargs=True)
 @blp.response(200, envelope(HouseholdViewSchema, "HouseholdEnvelope"))
-@blp.alt_response(404, schema="Error", description="没有这个户码")
-@blp.alt_response(410, schema="Error", description="门牌已更换，旧户码作废")
+@blp.alt_response(404, schema=ErrorEnvelopeSchema, description="没有这个户码")
+@blp.alt_response(410, schema=ErrorEnvelopeSchema, description="门牌已更换，旧户码作废")
 def household(code: str, page: int):
     """一户的公开信息：标语、家风家训、荣誉、本月/本年/累计积分、排名和积分明细。
 

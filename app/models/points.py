@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,3 +98,10 @@ class PointsTotal(db.Model):
         Index("ix_points_totals_village_rank", "village_id", "subject", "period", "points"),
         Index("ix_points_totals_group_rank", "group_id", "subject", "period", "points"),
     )
+
+
+@event.listens_for(PointsEntry, "before_update")
+@event.listens_for(PointsEntry, "before_delete")
+def _ledger_is_append_only(_mapper, _connection, target: PointsEntry):
+    """A ledger entry is never edited or deleted: corrections are reversal entries."""
+    raise PermissionError(f"points entry {target.id} is append-only; record a reversal instead")

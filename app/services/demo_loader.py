@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Household, HouseholdHonour, PointsEntry, RegisterEvent, Region
+from app.models import Household, HouseholdHonour, PointsEntry, Region, RegisterEvent
 from app.services import page_cache, register
 from app.services.demo import DemoHousehold, DemoPerson, generate_village
 from app.services.people import PersonInput, snapshot

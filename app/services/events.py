@@ -6,8 +6,9 @@ whose head dies or leaves gets its new head in the same transaction, or nothing 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 
 from sqlalchemy import select, update
 
@@ -17,7 +18,7 @@ from app.models import Household, PointsTotal, RegisterEvent, Villager
 from app.services import codes, page_cache, vocab
 from app.services.people import PersonInput, clean_person, snapshot
 from app.services.register import ensure_group, household_snapshot
-from app.services.relations import relation_to_new_head, spouse_relation
+from app.services.relations import relations_for_new_head, spouse_relation, widowed_by
 from app.services.validators import clean_past_date, clean_text
 
 
@@ -49,18 +50,21 @@ class _Change:
         self._people: dict[int, Villager] = {}
         self._households: dict[int, Household] = {}
 
-    def person(self, v: Villager) -> Villager:
-        if v.id is not None and v.id not in self._people:
-            self.before["people"][str(v.id)] = snapshot(v)
-        self._people[id(v)] = v
+    def person(self, v: Villager, *, new: bool = False) -> Villager:
+        """Track ``v``; its "before" is taken the first time only, and never for a new person."""
+        if id(v) not in self._people:
+            self._people[id(v)] = v
+            if not new:
+                self.before["people"][str(v.id)] = snapshot(v)
         return v
 
-    def household(self, h: Household) -> Household:
+    def household(self, h: Household, *, new: bool = False) -> Household:
         if h.id not in self._households:
-            self.before["households"][str(h.id)] = household_snapshot(h)
-            for m in h.members:
-                self.person(m)
-        self._households[h.id] = h
+            self._households[h.id] = h
+            if not new:
+                self.before["households"][str(h.id)] = household_snapshot(h)
+                for m in h.members:
+                    self.person(m)
         return h
 
     def finish(self):
@@ -72,7 +76,8 @@ class _Change:
 def record_event(data: EventInput) -> RegisterEvent:
     """Apply one event to the register and keep its history; all or nothing."""
     if data.kind not in _HANDLERS:
-        raise ValidationError(f"不认识的事件类型：{data.kind}。可选：{'、'.join(_HANDLERS)}。", field="kind")
+        kinds = "、".join(vocab.EVENT_KINDS[k] for k in _HANDLERS)
+        raise ValidationError(f"不认识的事件类型：{data.kind}。可选：{kinds}。", field="kind")
     occurred_on = clean_past_date(data.occurred_on, "发生日期", "occurred_on")
     recorded_by = clean_text(data.recorded_by, "登记人", "recorded_by", max_len=64, required=True)
     household = db.session.get(Household, data.household_id)
@@ -83,7 +88,7 @@ def record_event(data: EventInput) -> RegisterEvent:
     try:
         related, villager_id = _HANDLERS[data.kind](data, household, occurred_on, change)
         for vid, relation in data.relations.items():
-            _apply_relation(household, vid, relation, change)
+            _apply_relation((household.id, related), vid, relation, change)
         change.finish()
         event = RegisterEvent(
             village_id=household.village_id, kind=data.kind, household_id=household.id,
@@ -108,21 +113,24 @@ def _member(household: Household, villager_id: int | None, what: str) -> Village
 
 
 def _set_head(household: Household, new_head: Villager, change: _Change) -> None:
-    old_head = household.head
-    for m in household.members:
-        change.person(m).relation = relation_to_new_head(m, old_head, new_head)
+    _relate(household.members, household.head, new_head, change)
     household.head_id = new_head.id
 
 
-def _leave(data: EventInput, household: Household, occurred_on: date, change: _Change, status: str):
+def _relate(members, old_head: Villager, new_head: Villager, change: _Change) -> None:
+    relations = relations_for_new_head(members, old_head, new_head)
+    for m in members:
+        change.person(m).relation = relations[m.id]
+
+
+def _leave(data: EventInput, household: Household, occurred_on: date, change: _Change, *, status: str):
     """Someone leaves the register's current members (move out or death)."""
     person = change.person(_member(household, data.villager_id, "人员"))
+    if person.birth_date and occurred_on < person.birth_date:
+        raise ValidationError("发生日期早于此人的出生日期，请核对。", field="occurred_on")
     remaining = [m for m in household.members if m.id != person.id]
-    widowed = []  # worked out before a head change rewrites relations
-    if status == "deceased" and person.relation == "户主":
-        widowed = [m for m in remaining if m.relation == "配偶"]
-    elif status == "deceased" and person.relation == "配偶" and household.head in remaining:
-        widowed = [household.head]
+    # Worked out before a head change rewrites relations.
+    widowed = widowed_by(person, remaining) if status == "deceased" else []
     if person.id == household.head_id and remaining:
         if data.new_head_id is None:
             raise ValidationError("户主去世或迁出时，必须同时指定新户主。", field="new_head_id")
@@ -138,14 +146,6 @@ def _leave(data: EventInput, household: Household, occurred_on: date, change: _C
     return None, person.id
 
 
-def _move_out(data, household, occurred_on, change):
-    return _leave(data, household, occurred_on, change, "moved_out")
-
-
-def _death(data, household, occurred_on, change):
-    return _leave(data, household, occurred_on, change, "deceased")
-
-
 def _new_person(household: Household, data: PersonInput, change: _Change, **overrides) -> Villager:
     values = clean_person(data)
     values.update(overrides)
@@ -154,22 +154,24 @@ def _new_person(household: Household, data: PersonInput, change: _Change, **over
     person = Villager(household_id=household.id, village_id=household.village_id, **values)
     db.session.add(person)
     db.session.flush()
-    return change.person(person)
+    return change.person(person, new=True)
 
 
 def _transfer(person: Villager, target: Household, relation: str, change: _Change) -> Villager:
-    """Move an existing villager from another household of the register into ``target``."""
+    """Move a villager of another household into ``target``; someone who had moved out comes back."""
     change.person(person)
     source = db.session.get(Household, person.household_id)
-    if source.id == target.id:
-        raise ValidationError("此人已经在本户。", field="villager_id")
-    change.household(source)
-    others = [m for m in source.members if m.id != person.id]
-    if source.head_id == person.id and others:
-        raise ValidationError(f"此人是“{source.number}”户的户主，请先为该户变更户主。", field="villager_id")
-    if not others:
-        source.status = "dissolved"
+    if person.is_current:
+        if source.id == target.id:
+            raise ValidationError("此人已经在本户。", field="villager_id")
+        change.household(source)
+        others = [m for m in source.members if m.id != person.id]
+        if source.head_id == person.id and others:
+            raise ValidationError(f"此人是“{source.number}”户的户主，请先为该户变更户主。", field="villager_id")
+        if not others:
+            source.status = "dissolved"
     person.household_id, person.village_id, person.relation = target.id, target.village_id, relation
+    person.status, person.left_on = "current", None
     db.session.execute(
         update(PointsTotal)
         .where(PointsTotal.subject == "villager", PointsTotal.subject_id == person.id)
@@ -181,7 +183,11 @@ def _transfer(person: Villager, target: Household, relation: str, change: _Chang
 def _birth(data, household, occurred_on, change):
     if data.person is None:
         raise ValidationError("请填写新生儿的信息。", field="person")
-    person = _new_person(household, data.person, change, birth_date=occurred_on)
+    born = data.person.birth_date
+    if born and clean_past_date(born, "出生日期", "birth_date") != occurred_on:
+        raise ValidationError("新生儿的出生日期应与事件日期相同，请核对。", field="birth_date")
+    # The ID number, if any, is checked against the event date like any birth date.
+    person = _new_person(household, replace(data.person, birth_date=occurred_on), change)
     if person.relation not in ("子", "女", "孙子", "孙女", "其他"):
         raise ValidationError("新生儿与户主的关系应是子、女、孙子、孙女或其他。", field="relation")
     return None, person.id
@@ -190,10 +196,11 @@ def _birth(data, household, occurred_on, change):
 def _move_in(data, household, occurred_on, change):
     if data.villager_id:
         person = db.session.get(Villager, data.villager_id)
-        if person is None or not person.is_current:
+        if person is None or person.status == "deceased":
             raise ValidationError("要迁入的人不在册。", field="villager_id")
-        relation = data.relations.get(person.id, "其他")
-        return person.household_id, _transfer(person, household, relation, change).id
+        source_id = person.household_id
+        _transfer(person, household, data.relations.get(person.id, "其他"), change)
+        return (source_id if source_id != household.id else None), person.id
     if data.person is None:
         raise ValidationError("请填写迁入人员的信息，或选择本村已登记的人。", field="person")
     return None, _new_person(household, data.person, change).id
@@ -251,8 +258,7 @@ def _split(data, household, occurred_on, change):
         remaining_head = _member(household, data.new_head_id, "原户新户主")
         if remaining_head not in staying:
             raise ValidationError("原户新户主必须是留在原户的成员。", field="new_head_id")
-        for m in staying:
-            change.person(m).relation = relation_to_new_head(m, old_head, remaining_head)
+        _relate(staying, old_head, remaining_head, change)
         household.head_id = remaining_head.id
     group = ensure_group(household.village, data.group_number) if data.group_number else household.group
     new = Household(
@@ -263,27 +269,28 @@ def _split(data, household, occurred_on, change):
     )  # fmt: skip
     db.session.add(new)
     db.session.flush()
-    new_relations = {m.id: relation_to_new_head(m, old_head, split_head) for m in moving}
+    new_relations = relations_for_new_head(moving, old_head, split_head)
     for m in moving:
         _transfer(m, new, new_relations[m.id], change)
     new.head_id = split_head.id
     codes.issue_code(new)
-    change.household(new)
+    change.household(new, new=True)
     return new.id, split_head.id
 
 
-def _apply_relation(household: Household, villager_id: int, relation: str, change: _Change) -> None:
+def _apply_relation(household_ids, villager_id: int, relation: str, change: _Change) -> None:
     person = db.session.get(Villager, villager_id)
-    if person is None or not person.is_current or relation not in vocab.RELATIONS or relation == "户主":
-        raise ValidationError("关系更正不对：只能为在册成员选择户主以外的关系。", field="relations")
+    ours = person is not None and person.is_current and person.household_id in household_ids
+    if not ours or relation not in vocab.RELATIONS or relation == "户主":
+        raise ValidationError("关系更正不对：只能为本户在册成员选择户主以外的关系。", field="relations")
     change.person(person).relation = relation
 
 
 _HANDLERS = {
     "birth": _birth,
     "move_in": _move_in,
-    "move_out": _move_out,
-    "death": _death,
+    "move_out": partial(_leave, status="moved_out"),
+    "death": partial(_leave, status="deceased"),
     "marriage": _marriage,
     "split": _split,
     "change_head": _change_head,

@@ -82,10 +82,15 @@ def clean_person(data: PersonInput, *, exclude_id: int | None = None) -> dict:
 
 
 def _ensure_unique_id(id_hash: str, exclude_id: int | None) -> None:
-    query = select(Villager.id).where(Villager.id_number_hash == id_hash)
+    query = select(Villager.status).where(Villager.id_number_hash == id_hash)
     if exclude_id is not None:
         query = query.where(Villager.id != exclude_id)
-    if db.session.scalar(query) is not None:
+    status = db.session.scalar(query)
+    if status == "moved_out":
+        raise ValidationError(
+            "这个身份证号的人登记过、后来迁出了；回来的请用“迁入”选择此人，不要重新登记。", field="id_number"
+        )
+    if status is not None:
         raise ValidationError("这个身份证号已经登记在册了，同一个人不能登记两次。", field="id_number")
 
 

@@ -11,8 +11,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import qrcode
@@ -28,7 +29,7 @@ DEFAULT_SLOGAN = "乡村振兴强国梦 美丽大苍在行动"
 FOOTER = "微信扫一扫 查看我家积分"
 
 RED = (190, 22, 34)
-GOLD = (250, 208, 96)  # text and lines on red
+GOLD = (250, 208, 96)  # text and rules on red
 BADGE_GOLD = (212, 160, 23)  # used only by the honour badge, so it can be found in a print
 INK = (35, 28, 28)
 GREY = (110, 100, 100)
@@ -43,20 +44,21 @@ _KNOWN_FONTS = (
 )
 # Closing punctuation must not start a line (避头点), or a wrapped motto reads badly.
 _NO_LINE_START = set("，。、；：！？）」』》”’,.;:!?)")
+_PHRASE = re.compile(r"[^，。；！？、,;!? ]*[，。；！？、,;!? ]*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlaqueContent:
     """Everything printed on one household's plaque."""
 
     village_name: str
+    slogan: str = DEFAULT_SLOGAN
+    motto: str | None = None  # 家风家训, up to ~60 characters
+    honour: str | None = None  # e.g. 道德模范之家; the badge is drawn only when set
     household_number: str
     head_name: str
     group_label: str
     url: str
-    slogan: str = DEFAULT_SLOGAN
-    motto: str | None = None
-    honour: str | None = None
 
 
 @functools.cache
@@ -80,9 +82,7 @@ def _fc_match() -> str | None:
     if not shutil.which("fc-match"):
         return None
     try:
-        out = subprocess.run(
-            ["fc-match", "-f", "%{file}", ":lang=zh"], capture_output=True, text=True, timeout=10, check=False
-        )
+        out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -110,18 +110,18 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Wrap measured with the font, breaking after punctuation where it can and between characters where it must."""
+    """Wrap measured with the font: after punctuation where it can, between characters where it must."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
-        for phrase in re.findall(r"[^，。；！？、,;!? ]*[，。；！？、,;!? ]*", paragraph):
+        for phrase in _PHRASE.findall(paragraph):
             if font.getlength((line + phrase).rstrip()) <= width:
                 line += phrase
                 continue
             if line:
                 lines.append(line.rstrip())
             line = ""
-            for char in phrase:  # a phrase longer than the line: break between characters
+            for char in phrase:
                 if not line or font.getlength((line + char).rstrip()) <= width:
                     line += char
                 elif char in _NO_LINE_START and len(line) > 1:
@@ -134,12 +134,8 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
     return lines
 
 
-def _mid_phrase(lines: list[str]) -> int:
-    return sum(1 for line in lines[:-1] if line and line[-1] not in _NO_LINE_START)
-
-
 def _fit(text: str, width: int, height: int, largest: int, smallest: int, leading: float = 1.3):
-    """Largest font size at which ``text`` wraps into the box, with lines balanced in length."""
+    """(font, lines, line height) at the largest size where ``text`` fits the box, lines balanced."""
     for size in range(largest, smallest - 1, -2):
         font = _font(size)
         lines = _wrap(text, font, width)
@@ -150,37 +146,32 @@ def _fit(text: str, width: int, height: int, largest: int, smallest: int, leadin
         lines = lines[: max(1, int(height // (size * leading)))]
         while lines[-1] and font.getlength(lines[-1] + "…") > width:
             lines[-1] = lines[-1][:-1]
-        lines[-1] += "…"
-        return font, lines, int(size * leading)
+        return font, [*lines[:-1], lines[-1] + "…"], int(size * leading)
 
-    # Narrow the measure while the line count (and breaks inside phrases) hold,
-    # so 21 characters become 11 + 10, not 20 + 1.
-    def same(measure: int) -> bool:
+    # Narrow the measure while the line count and phrase breaks hold, so 21 characters wrap 11 + 10, not 20 + 1.
+    def mid_phrase(lines: list[str]) -> int:
+        return sum(1 for line in lines[:-1] if line and line[-1] not in _NO_LINE_START)
+
+    def holds(measure: int) -> bool:
         trial = _wrap(text, font, measure)
-        return len(trial) <= len(lines) and _mid_phrase(trial) <= _mid_phrase(lines)
+        return len(trial) <= len(lines) and mid_phrase(trial) <= mid_phrase(lines)
 
     low, high = min(width, int(max(font.getlength(c) for c in text if c != "\n")) + 1), width
     while low < high:
         mid = (low + high) // 2
-        low, high = (low, mid) if same(mid) else (mid + 1, high)
+        low, high = (low, mid) if holds(mid) else (mid + 1, high)
     return font, _wrap(text, font, high), int(size * leading)
 
 
 def _draw_lines(draw, lines, font, line_h, cx, top, fill, bold=False) -> None:
+    # A stroke in the text colour is a faux bold: the CJK fonts found on servers usually have one weight.
+    weight = {"stroke_width": 2, "stroke_fill": fill} if bold else {}
     for i, line in enumerate(lines):
-        draw.text(
-            (cx, top + line_h * i + line_h / 2),
-            line,
-            font=font,
-            fill=fill,
-            anchor="mm",
-            stroke_width=2 if bold else 0,
-            stroke_fill=fill,
-        )
+        draw.text((cx, top + line_h * (i + 0.5)), line, font=font, fill=fill, anchor="mm", **weight)
 
 
 def _qr(url: str, target: int) -> tuple[Image.Image, int]:
-    """Black-on-white QR with level H and a 4-module quiet zone, whole pixels per module."""
+    """Black-on-white QR, level H, 4-module quiet zone, whole pixels per module; also the quiet zone in px."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_H, box_size=1, border=4)
     code.add_data(url)
     code.make(fit=True)
@@ -193,11 +184,9 @@ def _qr(url: str, target: int) -> tuple[Image.Image, int]:
 
 
 def _star(cx: float, cy: float, outer: float, inner: float, points: int) -> list[tuple[float, float]]:
-    return [
-        (cx + r * math.sin(math.pi * i / points), cy - r * math.cos(math.pi * i / points))
-        for i in range(2 * points)
-        for r in [outer if i % 2 == 0 else inner]
-    ]
+    angles = [math.pi * i / points for i in range(2 * points)]
+    radii = [outer, inner] * points
+    return [(cx + r * math.sin(a), cy - r * math.cos(a)) for a, r in zip(angles, radii, strict=True)]
 
 
 def _badge(draw: ImageDraw.ImageDraw, honour: str, cx: int, top: int, height: int) -> None:
@@ -214,23 +203,23 @@ def _badge(draw: ImageDraw.ImageDraw, honour: str, cx: int, top: int, height: in
         draw.polygon(_star(x, cy, radius * 0.5, radius * 0.2, 5), fill=BADGE_GOLD)
 
 
+def _motto_box(draw: ImageDraw.ImageDraw, motto, cx: int, y: float, height: int) -> None:
+    """Double frame (red outside, gold inside) titled 家风家训, with the motto centred in it."""
+    font, lines, line_h = motto
+    half = max(font.getlength(x) for x in lines) / 2 + 70
+    draw.rectangle((cx - half, y + 10, cx + half, y + height), outline=RED, width=5)
+    draw.rectangle((cx - half + 10, y + 20, cx + half - 10, y + height - 10), outline=GOLD, width=2)
+    label = _font(34)
+    label_half = label.getlength("家风家训") / 2 + 20
+    draw.rectangle((cx - label_half, y - 12, cx + label_half, y + 32), fill=RED)
+    draw.text((cx, y + 10), "家风家训", font=label, fill=GOLD, anchor="mm")
+    _draw_lines(draw, lines, font, line_h, cx, y + 55, INK)
+
+
 def render_plaque(content: PlaqueContent) -> Image.Image:
     """Draw one 10 x 14 cm plaque as an RGB image at 300 dpi (1181 x 1654 px)."""
-    text = "".join(
-        filter(
-            None,
-            [
-                content.slogan,
-                content.motto,
-                content.honour,
-                content.village_name,
-                content.group_label,
-                content.household_number,
-                content.head_name,
-            ],
-        )
-    )
-    if missing := missing_glyphs(text):
+    fields = (content.slogan, content.motto, content.honour, content.village_name, content.group_label)
+    if missing := missing_glyphs("".join(filter(None, (*fields, content.household_number, content.head_name)))):
         log.warning("plaque font lacks %r; those characters will print as boxes", missing)
     w, h = PLAQUE_SIZE
     img = Image.new("RGB", PLAQUE_SIZE, WHITE)
@@ -245,59 +234,36 @@ def render_plaque(content: PlaqueContent) -> Image.Image:
     font, lines, line_h = _fit(content.slogan, w - 2 * 70, header - 80, 76, 40, 1.25)
     _draw_lines(draw, lines, font, line_h, cx, (header + 22 - line_h * len(lines)) / 2, GOLD, bold=True)
 
+    def text_block(fitted, colour, bold=True):
+        font, lines, line_h = fitted
+        return line_h * len(lines), lambda y: _draw_lines(draw, lines, font, line_h, cx, y, colour, bold)
+
     # Measure every block first, then share the spare height evenly between them.
     qr, quiet = _qr(content.url, 620)
-    place = _fit(f"{content.village_name} · {content.group_label}", inner, 80, 64, 36)
-    person = _fit(f"户号 {content.household_number}　户主 {content.head_name}", inner, 80, 60, 34)
-    motto = _fit(content.motto, inner - 100, 250, 52, 30) if content.motto else None
-    footer = _fit(FOOTER, inner, 50, 38, 24)
-    blocks = [("place", place[2] * len(place[1])), ("qr", qr.height - quiet), ("person", person[2] * len(person[1]))]
+    blocks = [
+        text_block(_fit(f"{content.village_name} · {content.group_label}", inner, 80, 64, 36), RED),
+        # Half the quiet zone counts as gap: it is white either way, and every gap is wider than that half.
+        (qr.height - quiet, lambda y: img.paste(qr, (cx - qr.width // 2, int(y - quiet / 2)))),
+        text_block(_fit(f"户号 {content.household_number}　户主 {content.head_name}", inner, 80, 60, 34), INK),
+    ]
     if content.honour:
-        blocks.append(("honour", 130))
-    if motto:
-        blocks.append(("motto", motto[2] * len(motto[1]) + 90))
-    blocks.append(("footer", footer[2]))
+        blocks.append((130, lambda y: _badge(draw, content.honour, cx, int(y), 130)))
+    if content.motto:
+        motto = _fit(content.motto, inner - 100, 250, 52, 30)
+        motto_h = motto[2] * len(motto[1]) + 90
+        blocks.append((motto_h, lambda y: _motto_box(draw, motto, cx, y, motto_h)))
+    blocks.append(text_block(_fit(FOOTER, inner, 50, 38, 24), GREY, bold=False))
     top, bottom = header + 10, h - 50
-    gap = (bottom - top - sum(height for _, height in blocks)) / (len(blocks) + 1)
+    gap = (bottom - top - sum(height for height, _ in blocks)) / (len(blocks) + 1)
     y = top + gap
-    for name, height in blocks:
-        if name == "qr":
-            # Half the quiet zone may count as gap: it is white either way, and the gaps stay wider than the rest.
-            img.paste(qr, (cx - qr.width // 2, int(y - quiet / 2)))
-        elif name == "honour":
-            _badge(draw, content.honour, cx, int(y), height)
-        elif name == "motto":
-            font, lines, line_h = motto
-            box_w = max(font.getlength(x) for x in lines) + 140
-            box = (cx - box_w / 2, y + 10, cx + box_w / 2, y + height)
-            draw.rectangle(box, outline=RED, width=5)
-            draw.rectangle((box[0] + 10, box[1] + 10, box[2] - 10, box[3] - 10), outline=GOLD, width=2)
-            label = _font(34)
-            label_w = label.getlength("家风家训") + 40
-            draw.rectangle((cx - label_w / 2, y - 12, cx + label_w / 2, y + 32), fill=RED)
-            draw.text((cx, y + 10), "家风家训", font=label, fill=GOLD, anchor="mm")
-            _draw_lines(draw, lines, font, line_h, cx, y + 55, INK)
-        else:
-            font, lines, line_h = {"place": place, "person": person, "footer": footer}[name]
-            colour = {"place": RED, "person": INK, "footer": GREY}[name]
-            _draw_lines(draw, lines, font, line_h, cx, y, colour, bold=name != "footer")
+    for height, draw_block in blocks:
+        draw_block(y)
         y += height + gap
     return img
 
 
-def _pairs(images: Iterable[Image.Image]) -> Iterator[list[Image.Image]]:
-    pair: list[Image.Image] = []
-    for image in images:
-        pair.append(image)
-        if len(pair) == 2:
-            yield pair
-            pair = []
-    if pair:
-        yield pair
-
-
 def _a4_page(plaques: list[Image.Image]) -> Image.Image:
-    """Two plaques side by side at actual size on landscape A4, with grey cut marks."""
+    """Up to two plaques side by side at actual size on landscape A4, with grey cut marks."""
     page = Image.new("RGB", A4_LANDSCAPE, WHITE)
     draw = ImageDraw.Draw(page)
     pw, ph = PLAQUE_SIZE
@@ -305,7 +271,7 @@ def _a4_page(plaques: list[Image.Image]) -> Image.Image:
     left, top = (A4_LANDSCAPE[0] - 2 * pw - gutter) // 2, (A4_LANDSCAPE[1] - ph) // 2
     for i, plaque in enumerate(plaques):
         x = left + i * (pw + gutter)
-        page.paste(plaque.convert("RGB").resize(PLAQUE_SIZE) if plaque.size != PLAQUE_SIZE else plaque, (x, top))
+        page.paste(plaque.convert("RGB").resize(PLAQUE_SIZE), (x, top))
         for cx, cy, sx, sy in ((x, top, -1, -1), (x + pw, top, 1, -1), (x, top + ph, -1, 1), (x + pw, top + ph, 1, 1)):
             draw.line((cx + sx * 20, cy, cx + sx * 80, cy), fill=(150, 150, 150), width=3)
             draw.line((cx, cy + sy * 20, cx, cy + sy * 80), fill=(150, 150, 150), width=3)
@@ -313,14 +279,15 @@ def _a4_page(plaques: list[Image.Image]) -> Image.Image:
 
 
 def write_pdf(images: Iterable[Image.Image], path: str | os.PathLike) -> int:
-    """Write plaques two per landscape A4 page, actual size, as a 300 dpi PDF; return the page count."""
+    """Write plaques two per landscape A4 page, at actual size, as a 300 dpi PDF; return the page count."""
     with tempfile.TemporaryDirectory(prefix="plaques-") as tmp:
         staged = Path(tmp) / "pages.tiff"
         pages = 0
-        # Pillow's PDF writer needs every page up front; a multi-page TIFF on disk gives it them
-        # one frame at a time, so a whole village (436 plaques) never sits in memory at once.
+        # Pillow's PDF writer wants every page up front; a multi-page TIFF on disk hands them over one
+        # frame at a time, so a whole village (436 plaques, 218 pages) never sits in memory at once.
         with open(staged, "w+b") as fp, TiffImagePlugin.AppendingTiffWriter(fp) as tiff:
-            for pair in _pairs(images):
+            plaques = iter(images)
+            while pair := list(islice(plaques, 2)):
                 _a4_page(pair).save(tiff, "TIFF", compression="tiff_lzw")
                 tiff.newFrame()
                 pages += 1

@@ -102,7 +102,6 @@ def register_household(
     if db.session.scalar(select(Household.id).where(Household.village_id == village.id, Household.number == number)):
         raise ValidationError(f"户号“{number}”在本村已经有了。", field="number")
     fields_ = clean_household_fields(data)
-    group = ensure_group(village, data.group_number)
     people = [clean_person(data.head)] + [clean_person(m) for m in data.members]
     people[0]["relation"] = "户主"
     if any(p["relation"] == "户主" for p in people[1:]):
@@ -110,7 +109,22 @@ def register_household(
     hashes = [p["id_number_hash"] for p in people if p.get("id_number_hash")]
     if len(hashes) != len(set(hashes)):
         raise ValidationError("同一户里有两个人的身份证号相同，请核对。", field="id_number")
+    # Everything is checked before the first row is written, so bad input leaves no trace.
+    try:
+        household = _store_household(village, data, number, fields_, people, recorded_by, occurred_on)
+        if commit:
+            db.session.commit()
+    except Exception:
+        if commit:
+            db.session.rollback()
+        raise
+    if commit:
+        page_cache.bump_village(village.id)
+    return household
 
+
+def _store_household(village, data, number, fields_, people, recorded_by, occurred_on) -> Household:
+    group = ensure_group(village, data.group_number)
     household = Household(village=village, group=group, number=number, **fields_)
     db.session.add(household)
     db.session.flush()
@@ -130,9 +144,6 @@ def register_household(
             recorded_by=recorded_by,
         )
     )
-    if commit:
-        db.session.commit()
-        page_cache.bump_village(village.id)
     return household
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,15 @@ _PROVINCES = frozenset(
 )
 # Villages live on Beijing time; month and year boundaries and "not in the future" follow it.
 VILLAGE_TZ = ZoneInfo(os.environ.get("TIMEZONE", "Asia/Shanghai"))
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}$")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
+MAX_AGE = 120
+
+
+def _ascii(raw: str | None) -> str:
+    """Full-width digits, letters and dashes (as Chinese input methods type them) → ASCII, no spaces."""
+    value = unicodedata.normalize("NFKC", raw or "")
+    return re.sub(r"\s", "", value).replace("\u2014", "-").replace("\u2013", "-")
 
 
 def local_today() -> date:
@@ -45,9 +53,11 @@ def gender_from_id(id_number: str) -> str:
 
 def clean_id_number(raw: str, *, today: date | None = None) -> str:
     """18 characters, a real province, a plausible birth date, the right check digit."""
-    value = (raw or "").strip().replace(" ", "").upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
-        raise ValidationError("身份证号应为18位：前17位是数字，最后一位是数字或X。", field="id_number")
+    value = _ascii(raw).upper()
+    if len(value) != 18:
+        raise ValidationError(f"身份证号应为18位，现在是{len(value)}位，请核对。", field="id_number")
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        raise ValidationError("身份证号前17位只能是数字，最后一位是数字或X。", field="id_number")
     if value[:2] not in _PROVINCES:
         raise ValidationError("身份证号开头的地区码不对，请核对。", field="id_number")
     try:
@@ -55,22 +65,28 @@ def clean_id_number(raw: str, *, today: date | None = None) -> str:
     except ValueError:
         raise ValidationError("身份证号里的出生日期不是真实日期，请核对。", field="id_number") from None
     today = today or local_today()
-    if born > today or today.year - born.year > 120:
-        raise ValidationError("身份证号里的出生日期不合理，请核对。", field="id_number")
+    if born > today:
+        raise ValidationError("身份证号里的出生日期在今天之后，请核对。", field="id_number")
+    if _age(born, today) > MAX_AGE:
+        raise ValidationError(f"身份证号里的出生日期算下来超过{MAX_AGE}岁，请核对。", field="id_number")
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationError("身份证号最后一位（校验位）对不上，可能有数字抄错了，请核对。", field="id_number")
     return value
 
 
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 def clean_phone(raw: str) -> str:
     """A mainland mobile number (11 digits) or a landline written as 区号-号码."""
-    value = (raw or "").strip().replace(" ", "")
+    value = _ascii(raw)
     if value.startswith("+86"):
         value = value[3:]
     digits = value.replace("-", "")
-    if digits.isdigit() and _MOBILE.match(digits):
+    if _MOBILE.fullmatch(digits):
         return digits
-    if _LANDLINE.match(value):
+    if _LANDLINE.fullmatch(value):
         return value
     raise ValidationError(
         "电话号码不对：手机号是1开头的11位数字；座机请写成“区号-号码”，例如 0737-7221234。",
@@ -118,6 +134,8 @@ def clean_past_date(value: date | str | None, label: str, field: str, *, today: 
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise ValidationError(f"{label}格式不对，请写成 2026-05-01 这样的日期。", field=field) from None
+    if isinstance(value, datetime):
+        value = value.date()
     today = today or local_today()
     if value > today:
         raise ValidationError(f"{label}不能晚于今天。", field=field)

@@ -45,7 +45,10 @@ def decode(image: Image.Image) -> list[zxingcpp.Barcode]:
 
 def count_colour(image: Image.Image, colour, tolerance=12) -> int:
     """Pixels within ``tolerance`` of ``colour`` on every channel."""
-    bands = [band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0) for band, c in zip(image.split(), colour)]
+    bands = [
+        band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0)
+        for band, c in zip(image.split(), colour, strict=True)
+    ]
     mask = ImageChops.multiply(ImageChops.multiply(bands[0], bands[1]), bands[2])
     return mask.histogram()[255]
 

@@ -160,8 +160,8 @@ def fill_political(rng: random.Random, p: PersonDraft, today: date) -> None:
     age = p.age(today)
     p.political_status = "群众"
     if age >= 18:
-        base = 0.03 if age < 30 else 0.07 if age < 60 else 0.10
-        base *= 1.5 if p.gender == "男" else 0.45
+        base = 0.03 if age < 30 else 0.065 if age < 60 else 0.09
+        base *= 1.4 if p.gender == "男" else 0.45
         roll = rng.random()
         if roll < base:
             p.political_status = "中共党员"

@@ -46,7 +46,7 @@ class _Calendar:
 
 def _member_weight(p: PersonDraft, today: date, reason: Reason) -> float:
     age = p.age(today)
-    if p.status != "current" or age < 6:
+    if p.status != "current" or age < 7:  # at least six on any day of the past year
         return 0.0
     if reason.who == "child":
         return 1.0 if age < 18 else 0.0

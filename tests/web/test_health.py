@@ -1,0 +1,35 @@
+"""GET /healthz and /livez."""
+
+from __future__ import annotations
+
+from tests.conftest import production_stack
+
+
+def test_healthz_reports_database_redis_and_workers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok"
+    if production_stack():
+        assert body["database"]["backend"] == "postgresql"
+        assert body["redis"]["status"] == "ok"
+    else:
+        assert body["database"]["backend"] == "sqlite"
+        assert body["redis"]["status"] == "not_configured"
+    assert "status" in body["workers"]
+
+
+def test_healthz_says_degraded_when_redis_is_unreachable(app, client, monkeypatch):
+    import redis
+
+    from app.extensions import redis_client
+
+    monkeypatch.setattr(redis_client, "client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["redis"]["status"] == "down"
+
+
+def test_livez_is_trivial(client):
+    assert client.get("/livez").get_json() == {"ok": True}
