@@ -8,6 +8,7 @@ import click
 
 from app.cli import friendly_errors
 from app.services import codes, exports, register
+from app.services.plaque_batch import household_url
 
 
 @click.group()
@@ -44,3 +45,14 @@ def reissue(village, number, actor):
     household = register.get_household(register.find_village(village), number)
     fresh = codes.reissue_code(household.id, recorded_by=actor)
     click.echo(f"{household.number}户的新户码：{fresh.code}")
+
+
+@households.command("link")
+@click.option("--village", required=True)
+@click.option("--household", "number", required=True, help="户号")
+@friendly_errors
+def link(village, number):
+    """打印一户的门牌网址（和二维码里的一样）。"""
+    household = register.get_household(register.find_village(village), number)
+    code = codes.active_code(household.id)
+    click.echo(household_url(code))

@@ -54,7 +54,7 @@ def render_village(village: Region, out_dir: Path, numbers: list[str] | None = N
     written: list[Path] = []
     for number, content in plaque_contents(village, numbers):
         path = out_dir / f"{number}.png"
-        render_plaque(content).save(path, dpi=(300, 300), optimize=True)
+        render_plaque(content).save(path, dpi=(300, 300))
         written.append(path)
     if written:
         write_pdf(_reopen(written), out_dir / "plaques.pdf")

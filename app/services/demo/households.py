@@ -103,6 +103,9 @@ def _ages(rng: random.Random, shape: Shape) -> dict | None:
     younger = min(head, spouse) if spouse else head - rng.uniform(0, 4)
     kids = _children(rng, younger, len(shape.married) + shape.kids)
     married, singles = kids[: len(shape.married)], kids[len(shape.married) :]
+    oldest_parent = max(head, spouse or head)
+    if any(not 21 <= oldest_parent - k <= 40 for k in kids):
+        return None
     couples = []
     for child, grandkids in zip(married, shape.married, strict=True):
         if child < (22 if grandkids else 21):
@@ -111,7 +114,7 @@ def _ages(rng: random.Random, shape: Shape) -> dict | None:
         if inlaw < 20:
             return None
         gks = _children(rng, min(child, inlaw), grandkids)
-        if any(g < 0.2 or min(child, inlaw) - g > 35 for g in gks):
+        if any(g < 0.2 or max(child, inlaw) - g > 40 for g in gks):
             return None
         couples.append((child, inlaw, gks))
     if any(k < 0.2 for k in singles):
