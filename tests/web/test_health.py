@@ -33,3 +33,11 @@ def test_healthz_says_degraded_when_redis_is_unreachable(app, client, monkeypatc
 
 def test_livez_is_trivial(client):
     assert client.get("/livez").get_json() == {"ok": True}
+
+
+def test_error_page_speaks_chinese(app):
+    from flask import render_template
+
+    with app.test_request_context("/"):
+        html = render_template("web/error.html", message="系统出了点问题，请稍后再试。")
+    assert "出了点问题" in html and "系统出了点问题" in html

@@ -247,7 +247,10 @@ def test_household_page_works_without_javascript(live_server, villager_page, sce
     expected = []
     for period in ("year", "month"):
         r = scene.ranks[period]
-        expected += [f"组内第{r['group']}名 / 共{r['group_size']}户", f"村内第{r['village']}名 / 共{r['village_size']}户"]
+        expected += [
+            f"组内第{r['group']}名 / 共{r['group_size']}户",
+            f"村内第{r['village']}名 / 共{r['village_size']}户",
+        ]
     assert rank_lines == expected
     assert rank_lines[0] == "组内第2名 / 共2户" and rank_lines[1] == "村内第2名 / 共3户"
 
@@ -256,7 +259,13 @@ def test_household_page_works_without_javascript(live_server, villager_page, sce
     assert rows.count() == len(scene.member_names)
     head_row = rows.filter(has_text=scene.head["name"])
     cells = [c.strip() for c in head_row.locator("th, td").all_inner_texts()]
-    assert cells == [scene.head["name"], "户主", str(scene.head["month"]), str(scene.head["year"]), str(scene.head["all"])]
+    assert cells == [
+        scene.head["name"],
+        "户主",
+        str(scene.head["month"]),
+        str(scene.head["year"]),
+        str(scene.head["all"]),
+    ]
 
     # The history: 20 newest of 25, with what, when, where and the signed points.
     assert "共25条" in page.locator("#history-title").inner_text()

@@ -110,15 +110,17 @@ def _moves(rng, today, households, used) -> list[DemoEvent]:
         head = h.members[0]
         if h.number not in used and h.shape.kind in ("family", "couple_mid") and 42 <= head.age(today) <= 70:
             candidates.append(h)
-    out = []
-    for h in rng.sample(candidates, min(len(candidates), rng.randint(6, 9))):
-        day = _event_day(rng, today)
+    out, wanted = [], rng.randint(6, 9)
+    for h in rng.sample(candidates, len(candidates)):
+        if len(out) == wanted:
+            break
         parents = [_years(today, p.birth_date) for p in h.members if p.relation in ("户主", "配偶")]
         kind = rng.choices(("married_out", "city", "college"), (5, 3, 2))[0]
         low, high = {"married_out": (21, 34), "city": (24, 38), "college": (18, 20)}[kind]
         age = min(high, min(parents) - rng.uniform(21, 31))
         if age < low or max(parents) - age > 39:
             continue  # no child of that age fits these parents
+        day = _event_day(rng, today)
         gender = "女" if kind == "married_out" else rng.choice("男女")
         born = birth_date_for_age(rng, today, age)
         person = PersonDraft(

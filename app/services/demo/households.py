@@ -51,7 +51,7 @@ SHAPES: dict[int, tuple[tuple[int, Shape], ...]] = {
     8: ((40, _fam(True, married=(1, 1))), (30, _fam(True, married=(3,), parents=1)), (30, _fam(True, married=(4,)))),
 }  # fmt: skip
 
-SIZE_WEIGHTS = ((1, 9), (2, 16), (3, 14), (4, 20), (5, 20), (6, 12), (7, 6), (8, 3))
+SIZE_WEIGHTS = ((1, 9), (2, 15), (3, 18), (4, 20), (5, 18), (6, 11), (7, 6), (8, 3))
 
 
 @dataclass
