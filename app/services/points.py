@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound, ValidationError
@@ -67,6 +67,9 @@ def _clean_award(data: AwardInput) -> dict:
         if person is None or person.household_id != household.id or not person.is_current:
             raise ValidationError("记分的成员必须是这一户在册的人。", field="villager_id")
         villager_id = person.id
+    occurred_on = clean_past_date(data.occurred_on, "日期", "occurred_on")
+    if rule is not None and rule.cap_points and points > 0:
+        _check_cap(rule, household.id, occurred_on, points)
     category = clean_text(data.category or (rule.category if rule else None), "类别", "category", max_len=32)
     if category is None:
         raise ValidationError(f"请选择积分类别，例如：{'、'.join(vocab.POINTS_CATEGORIES[:4])}。", field="category")
@@ -82,10 +85,33 @@ def _clean_award(data: AwardInput) -> dict:
             data.reason or (rule.item if rule else None), "事由", "reason", max_len=255, required=True
         ),
         "place": clean_text(data.place, "地点", "place", max_len=64),
-        "occurred_on": clean_past_date(data.occurred_on, "日期", "occurred_on"),
+        "occurred_on": occurred_on,
         "source": clean_text(data.source, "来源", "source", max_len=16) or "cadre",
         "recorded_by": clean_text(data.recorded_by, "记分人", "recorded_by", max_len=64, required=True),
     }
+
+
+def _check_cap(rule: PointsRule, household_id: int, day: date, points: int) -> None:
+    """A rule may give one household at most ``cap_points`` per month or year (P1)."""
+    if rule.cap_period == "month":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    else:
+        start, end = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    so_far = db.session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.household_id == household_id,
+            PointsEntry.rule_id == rule.id,
+            PointsEntry.occurred_on >= start,
+            PointsEntry.occurred_on < end,
+        )
+    )
+    if so_far + points > rule.cap_points:
+        period = "本月" if rule.cap_period == "month" else "本年"
+        raise ValidationError(
+            f"“{rule.item}”{period}每户最多{rule.cap_points}分，这一户已得{so_far}分，不能再加{points}分。",
+            field="points",
+        )
 
 
 def _clean_points(value) -> int:

@@ -71,7 +71,8 @@ def test_household_sizes_are_uneven(village):
     sizes = Counter(len(h.current_members) for h in village.households)
     assert set(sizes) <= set(range(1, 9))
     assert sizes[1] >= 15  # elderly living alone, a few single men
-    assert sum(sizes[n] for n in (3, 4, 5)) / 436 > 0.5
+    assert sum(sizes[n] for n in (3, 4, 5)) / 436 >= 0.45
+    assert max(sizes, key=sizes.get) in (3, 4, 5)
 
 
 def test_records_are_frozen(village):

@@ -172,3 +172,25 @@ def test_award_for_rule_takes_its_points_and_category(db):
         AwardInput(household_id=household.id, points=None, reason="", occurred_on=standings.today(), recorded_by="t", rule_id=rule.id)
     )
     assert (entry.points, entry.category, entry.reason) == (6, "志愿服务", "参加防汛值守")
+
+
+def test_rule_cap_per_month_is_enforced(db):
+    from app.models import PointsRule
+
+    household = make_household()
+    rule = PointsRule(
+        village_id=household.village_id, category="环境卫生", item="清扫屋场", points=4, cap_points=10, cap_period="month"
+    )
+    db.session.add(rule)
+    db.session.commit()
+
+    def by_rule():
+        return award_points(
+            AwardInput(household_id=household.id, points=None, reason="", occurred_on=standings.today(), recorded_by="t", rule_id=rule.id)
+        )
+
+    by_rule()
+    by_rule()
+    with pytest.raises(ValidationError, match="本月每户最多10分"):
+        by_rule()
+    assert standings.totals_for("household", [household.id])[household.id]["month"] == 8

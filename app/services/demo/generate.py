@@ -21,6 +21,7 @@ from app.services.demo.people import (
     make_id_number,
     make_landline,
     make_mobile,
+    party_weight,
 )
 from app.services.demo.points import activity_weights, make_awards
 
@@ -42,6 +43,7 @@ def generate_village(today: date, seed: int = 2018) -> DemoVillage:
         for p in h.members:
             fill_political(rng, p, today)
     _appoint_cadres(rng, today, drafts)
+    _party_quota(rng, today, drafts)
     for h in drafts:
         _couples_work_together(rng, h)
     _number_people(rng, today, drafts)
@@ -105,6 +107,23 @@ def _appoint_cadres(rng: random.Random, today: date, drafts: list[HouseholdDraft
     everyone = [p for h in drafts for p in h.members if eligible(p, 28, 60)]
     for _ in range(VILLAGE_CADRES):
         appoint([p for p in everyone if p.work_status != "村组干部"], 0.9)
+
+
+def _party_quota(rng: random.Random, today: date, drafts: list[HouseholdDraft]) -> None:
+    """Bring 中共党员 among current adults to 6.6–7.4%, keeping the cadres who are members."""
+    adults = [p for h in drafts for p in h.members if p.status == "current" and p.age(today) >= 18]
+    target = round(len(adults) * rng.uniform(0.066, 0.074))
+    members = [p for p in adults if p.political_status == "中共党员"]
+    while len(members) > target:
+        lay = [p for p in members if p.work_status != "村组干部"]
+        person = lay[rng.randrange(len(lay))]
+        person.political_status = "群众"
+        members.remove(person)
+    pool = [p for p in adults if p.political_status == "群众"]
+    weights = [party_weight(p, today) for p in pool]
+    for _ in range(target - len(members)):
+        i = rng.choices(range(len(pool)), weights)[0]
+        pool[i].political_status, weights[i] = "中共党员", 0.0
 
 
 def _couples_work_together(rng: random.Random, h: HouseholdDraft) -> None:

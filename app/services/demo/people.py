@@ -138,7 +138,7 @@ def _fill_adult(rng: random.Random, p: PersonDraft, age: int) -> None:
     if age < 23:
         work = (("务工", 72), ("在家务农", 13), ("个体经营", 5), ("其他", 10))
     elif age < 45:
-        away = 42 if p.gender == "女" else 55
+        away = 42 if p.gender == "女" else 53
         work = (("务工", away), ("在家务农", 88 - away), ("个体经营", 8), ("其他", 4))
     elif age < 60:
         work = (("务工", 33), ("在家务农", 55), ("个体经营", 7), ("其他", 5))
@@ -155,13 +155,21 @@ def _fill_adult(rng: random.Random, p: PersonDraft, age: int) -> None:
         p.work_place = _pick(rng, _LOCAL_BUSINESS)
 
 
+def party_weight(p: PersonDraft, today: date) -> float:
+    """How likely a person is to be a party member: mostly older men in the countryside."""
+    age = p.age(today)
+    if age < 18:
+        return 0.0
+    base = 0.03 if age < 30 else 0.06 if age < 60 else 0.085
+    return base * (1.4 if p.gender == "男" else 0.45)
+
+
 def fill_political(rng: random.Random, p: PersonDraft, today: date) -> None:
     """Party members are mostly older men; students and young workers are often 共青团员."""
     age = p.age(today)
     p.political_status = "群众"
     if age >= 18:
-        base = 0.03 if age < 30 else 0.06 if age < 60 else 0.085
-        base *= 1.4 if p.gender == "男" else 0.45
+        base = party_weight(p, today)
         roll = rng.random()
         if roll < base:
             p.political_status = "中共党员"
