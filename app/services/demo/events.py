@@ -97,10 +97,9 @@ def _deaths(rng, today, households, used) -> list[DemoEvent]:
         h.members.insert(h.members.index(survivor) + 1, person)
         used.add(h.number)
         lived = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        cause = rng.choice(("因病医治无效", "因病", "寿终正寝", "突发疾病"))
-        out.append(
-            DemoEvent("death", h.number, person.name, day, f"{person.name}{cause}去世，享年{lived}岁，注销户口。")
-        )
+        causes = ("因病医治无效去世", "因病去世", "突发疾病去世") + (("在家中安详辞世",) * 2 if lived >= 78 else ())
+        cause = rng.choice(causes)
+        out.append(DemoEvent("death", h.number, person.name, day, f"{person.name}{cause}，享年{lived}岁，注销户口。"))
     return out
 
 

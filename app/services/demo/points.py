@@ -50,6 +50,10 @@ def _member_weight(p: PersonDraft, today: date, reason: Reason) -> float:
         return 0.0
     if reason.who == "child":
         return 1.0 if age < 18 else 0.0
+    if reason.who == "party":
+        return 1.0 if age >= 18 and p.political_status in ("中共党员", "中共预备党员") else 0.0
+    if reason.who == "wife":
+        return 1.0 if 18 <= age < 75 and p.relation in ("配偶", "儿媳") and p.gender == "女" else 0.0
     if age < 18:
         return 0.4 if reason.who == "any" else 0.0
     if p.health == "长期卧床":
@@ -95,10 +99,11 @@ def _one_award(rng, today, h: HouseholdDraft, calendar: _Calendar, joined) -> De
         if reason.who != "household":
             members = h.members
             ws = [_member_weight(p, today, reason) for p in members]
+            personal = reason.who in ("child", "party", "wife")
             if not any(ws):
-                if reason.who == "child":
-                    continue  # no schoolchild here: pick another reason
-            elif reason.who == "child" or rng.random() < 0.9:
+                if personal:
+                    continue  # nobody here it could be about: pick another reason
+            elif personal or rng.random() < 0.9:
                 member_index = rng.choices(range(len(members)), ws)[0]
                 not_before = joined.get((h.number, members[member_index].name))
         points = rng.randint(reason.low, reason.high)

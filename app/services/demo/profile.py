@@ -109,8 +109,9 @@ def environment(rng: random.Random, category: str, titles: tuple[str, ...], elde
 
 def housing(rng: random.Random, category: str) -> str:
     if category in ("五保户", "特困户", "低保户", "脱贫户", "监测户"):
-        return rng.choices(("砖混", "砖木", "木结构", "土坯", "其他"), (45, 25, 22, 4, 4))[0]
-    return rng.choices(("砖混", "砖木", "木结构", "土坯", "其他"), (64, 19, 12, 1, 4))[0]
+        # 危房改造 rebuilt the poorest families' houses: no 土坯 left among them.
+        return rng.choices(("砖混", "砖木", "木结构", "其他"), (55, 25, 16, 4))[0]
+    return rng.choices(("砖混", "砖木", "木结构", "土坯", "其他"), (63, 19, 12, 2, 4))[0]
 
 
 def motto(rng: random.Random, titles: tuple[str, ...]) -> str | None:

@@ -1,9 +1,9 @@
 """What people earn or lose moral points (道德积分) for, in the words a cadre would write.
 
 Each reason: category (vocab.POINTS_CATEGORIES), text, lowest and highest points, who gets it
-("household", "adult", "child" or "any"), where ("hamlet", "village_office", "school", "road",
-"clinic", "plaza", "town", "river", "forest", "home" = no place), the months it happens in
-(None = all year) and how common it is.
+("household", "adult", "child", "any", "party" = a party member, "wife" = a married-in wife),
+where ("hamlet", "village_office", "school", "road", "clinic", "plaza", "town", "river",
+"forest", "home" = no place), the months it happens in (None = all year) and how common it is.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ _GOOD: tuple[tuple, ...] = (
     # 孝老爱亲
     ("孝老爱亲", "照顾邻居孤寡老人", 2, 5, "adult", "hamlet", None, 5),
     ("孝老爱亲", "悉心照料长期卧床的老人", 3, 5, "adult", "home", None, 2),
-    ("孝老爱亲", "孝敬公婆，被评为好媳妇", 5, 5, "adult", "village_office", (3, 9), 0.8),
+    ("孝老爱亲", "孝敬公婆，被评为好媳妇", 5, 5, "wife", "village_office", (3, 9), 0.8),
     ("孝老爱亲", "春节回乡看望村里老人", 1, 2, "adult", "hamlet", _NEW_YEAR, 3),
     ("孝老爱亲", "定期给独居老人送菜送药", 2, 3, "adult", "hamlet", None, 2),
     ("孝老爱亲", "陪老人到镇卫生院看病", 1, 2, "any", "town", None, 1.5),
@@ -86,7 +86,7 @@ _GOOD: tuple[tuple, ...] = (
     ("遵纪守法", "主动配合禁止野外用火宣传", 1, 1, "household", "home", _WINTER, 2),
     # 其他
     ("其他", "参加村民代表大会", 1, 1, "adult", "village_office", (1, 4, 7, 12), 3),
-    ("其他", "参加主题党日活动", 1, 1, "adult", "village_office", None, 2),
+    ("其他", "参加主题党日活动", 1, 1, "party", "village_office", None, 2),
     ("其他", "参加农技培训", 1, 2, "adult", "village_office", (2, 3, 10), 3),
     ("其他", "参加安全知识讲座", 1, 1, "adult", "village_office", None, 2),
     ("其他", "学习宣传积分细则", 1, 1, "adult", "village_office", None, 1.5),
