@@ -16,8 +16,8 @@ _seq = itertools.count(1)
 
 def make_id_number(born: date, *, male: bool = True, region: str = "430923") -> str:
     """A checksum-valid synthetic ID number (unique per call)."""
-    n = next(_seq) % 500
-    order = f"{n:02d}{(2 * (n % 5) + (1 if male else 0))}"
+    n = next(_seq) % 500  # 500 distinct codes per birth date; the last digit's parity is the gender
+    order = f"{n // 5:02d}{2 * (n % 5) + (1 if male else 0)}"
     first17 = f"{region}{born:%Y%m%d}{order}"
     return first17 + id_check_digit(first17)
 
