@@ -54,6 +54,12 @@ DURATION = os.environ.get("BENCH_DURATION", "15s")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WARMUP = os.environ.get("BENCH_WARMUP", "3s")
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "1"))
+# For experiments only: reuse the database, Redis and keys of the previous run (skips ~30 s).
+REUSE = os.environ.get("BENCH_REUSE") == "1"
+# For experiments only: another WSGI app, e.g. bench.variants:app (see bench/variants.py).
+WSGI_APP = os.environ.get("BENCH_APP", "wsgi:app")
 
 # Budgets: ARCHITECTURE.md, "Performance budgets" (2 cores, production stack).
 MIN_RATIO = 0.8
@@ -73,7 +79,9 @@ GUNICORN_ARGS = [
     "--workers",
     str(WORKERS),
     "--worker-class",
-    "sync",
+    WORKER_CLASS,
+    "--threads",
+    str(WORKER_THREADS),
     "--no-control-socket",
     "--log-level",
     "warning",
@@ -185,7 +193,7 @@ def start_gunicorn(env: dict, port: int, logfile: Path) -> subprocess.Popen:
         f"127.0.0.1:{port}",
         "--error-logfile",
         str(logfile),
-        "wsgi:app",
+        WSGI_APP,
     ]
     log("gunicorn " + " ".join(cmd[1:]))
     # Own process group, so the whole tree (arbiter + workers) can be stopped together.
@@ -355,13 +363,18 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cwt-bench-"))
     gunicorn = None
     try:
-        database_url = recreate_database()
-        flush_redis()
-        log(f"database {database_url} recreated, {REDIS_URL} flushed")
-        env = app_env(tmp / "instance", database_url)
-        save_env(env)
-        flask(env, "db", "upgrade")
-        flask(env, "demo", "load", timeout=300)
+        if REUSE and ENV_FILE.exists():
+            env = app_env(tmp / "instance", bench_database_url())
+            env.update(line.split("=", 1) for line in ENV_FILE.read_text().splitlines())
+            log(f"BENCH_REUSE=1: reusing {env['DATABASE_URL']} and {REDIS_URL} as the last run left them")
+        else:
+            database_url = recreate_database()
+            flush_redis()
+            log(f"database {database_url} recreated, {REDIS_URL} flushed")
+            env = app_env(tmp / "instance", database_url)
+            save_env(env)
+            flask(env, "db", "upgrade")
+            flask(env, "demo", "load", timeout=300)
         codes = household_codes(env)
         log(f"{len(codes)} household codes")
 
@@ -408,9 +421,12 @@ def report(livez: dict, page: dict, n_codes: int, worker_trouble: list[str]) -> 
     ms = lambda us: us / 1000  # noqa: E731
     print()
     print(
-        f"村务通 household page benchmark: gunicorn {WORKERS} sync workers on PostgreSQL + Redis, "
+        f"村务通 household page benchmark: gunicorn {WORKERS} {WORKER_CLASS} workers"
+        f"{f' × {WORKER_THREADS} threads' if WORKER_THREADS > 1 else ''} on PostgreSQL + Redis, "
         f"{os.cpu_count()} CPUs, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}"
     )
+    if WSGI_APP != "wsgi:app":
+        print(f"EXPERIMENT: app {WSGI_APP}, BENCH_VARIANT={os.environ.get('BENCH_VARIANT', '')}")
     print()
     print(
         f"{'endpoint':<27}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"

@@ -128,7 +128,10 @@ def test_birth_adds_a_current_member(liu):
     [
         (PersonInput(name="刘小红", gender="女", relation="配偶"), "新生儿与户主的关系应是"),
         (PersonInput(name="刘小红", gender="女", relation="孙女", birth_date="2020-01-01"), "出生日期应与事件日期相同"),
-        (PersonInput(name="刘小红", relation="孙女", id_number=new_id(date(2020, 1, 1), male=False)), "和身份证号里的不一致"),
+        (
+            PersonInput(name="刘小红", relation="孙女", id_number=new_id(date(2020, 1, 1), male=False)),
+            "和身份证号里的不一致",
+        ),
         (None, "请填写新生儿的信息"),
     ],
 )
@@ -258,7 +261,13 @@ def test_head_leaving_without_a_new_head_changes_nothing(liu, kind):
 def test_head_dies_and_the_eldest_son_takes_over(liu):
     household, p = liu
     e = event("death", household, villager_id=p["刘建华"].id, new_head_id=p["刘强"].id)
-    assert relations(household) == {"王秀英": "母亲", "刘强": "户主", "李梅": "配偶", "刘小宝": "子", "刘芳": "兄弟姐妹"}
+    assert relations(household) == {
+        "王秀英": "母亲",
+        "刘强": "户主",
+        "李梅": "配偶",
+        "刘小宝": "子",
+        "刘芳": "兄弟姐妹",
+    }
     assert household.head.name == "刘强"
     assert p["王秀英"].marital_status == "丧偶"
     assert p["刘建华"].status == "deceased" and p["刘建华"] in household.people
@@ -417,7 +426,12 @@ def test_son_splits_off_with_his_family(liu):
     new = _db.session.get(Household, e.related_household_id)
     assert relations(new) == {"刘强": "户主", "李梅": "配偶", "刘小宝": "子"}
     assert relations(household) == {"刘建华": "户主", "王秀英": "配偶", "刘芳": "女"}
-    assert (new.number, new.group_id, new.village_id, new.status) == ("0316", household.group_id, household.village_id, "active")
+    assert (new.number, new.group_id, new.village_id, new.status) == (
+        "0316",
+        household.group_id,
+        household.village_id,
+        "active",
+    )
     assert new.head.name == "刘强"
     assert code_of(new) and code_of(new) != code_of(household)
     active = _db.session.scalars(select(HouseholdCode).where(HouseholdCode.household_id == new.id)).all()
@@ -486,7 +500,10 @@ def test_future_date_is_refused_and_changes_nothing(liu):
     with pytest.raises(ValidationError, match="发生日期不能晚于今天"):
         event("death", household, villager_id=p["刘芳"].id, on=local_today() + timedelta(days=1))
     assert state(household) == before
-    assert event("move_out", household, villager_id=p["刘芳"].id, on=local_today().isoformat()).occurred_on == local_today()
+    assert (
+        event("move_out", household, villager_id=p["刘芳"].id, on=local_today().isoformat()).occurred_on
+        == local_today()
+    )
 
 
 def test_unknown_kind_is_refused_in_plain_chinese(liu):
