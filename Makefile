@@ -18,7 +18,7 @@ run: deps assets font  ## Install, migrate, load the demo village once, serve on
 	@echo "  a demo household page: $$($(FLASK) households link --village 大苍村 --household 0101 2>/dev/null)"
 	@echo "  health: http://127.0.0.1:5000/healthz   API docs: http://127.0.0.1:5000/api/mp/v1/docs"
 	@echo ""
-	# One process, several threads: the embedded default keeps its page cache in memory.
+	@# One process, several threads: the embedded default keeps its page cache in memory.
 	$(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 test: dev-deps assets font chromium lint test-embedded test-production  ## The whole suite, both stacks
