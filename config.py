@@ -67,6 +67,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "APP_ENV": env,
         "SECRET_KEY": None,
         "DATA_ENCRYPTION_KEY": None,
+        "DATA_HASH_KEY": os.environ.get("DATA_HASH_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,

@@ -31,7 +31,7 @@ def register_extensions(app: Flask) -> None:
     from app import privacy
     from app.extensions import cache, db, migrate, redis_client
 
-    privacy.configure(app.config["DATA_ENCRYPTION_KEY"])
+    privacy.configure(app.config["DATA_ENCRYPTION_KEY"], app.config.get("DATA_HASH_KEY"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     redis_client.init_app(app)

@@ -4,8 +4,9 @@ ID and phone numbers are stored encrypted (Fernet, AES-128-CBC + HMAC). To find 
 ID number without decrypting every row, each encrypted field has a companion column holding an
 HMAC of the normalised value under a key derived from ``DATA_ENCRYPTION_KEY``.
 ``DATA_ENCRYPTION_KEY`` may list several comma-separated Fernet keys: the first encrypts, all
-decrypt, so keys can be rotated without downtime. The lookup-hash key is derived from the last
-key in the list, the oldest, so adding a new key in front does not change any hash.
+decrypt, so keys can be rotated without downtime (``flask privacy rotate-keys`` re-encrypts the
+stored rows). Lookup hashes use ``DATA_HASH_KEY``, or else a key derived from the last, oldest,
+encryption key, so adding a new key in front changes no hash.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ class _Keys:
 _keys = _Keys()
 
 
-def configure(key_setting: str) -> None:
-    """Load the encryption keys; called once by ``create_app``."""
+def configure(key_setting: str, hash_key: str | None = None) -> None:
+    """Load the encryption keys; called once by ``create_app``.
+
+    ``hash_key`` (``DATA_HASH_KEY``) keys the lookup hashes. It must never change, so when it is
+    not given it is derived from the *last* (oldest) encryption key; set it explicitly before
+    that oldest key is ever retired.
+    """
     keys = [k.strip() for k in key_setting.split(",") if k.strip()]
     if not keys:
         raise RuntimeError("DATA_ENCRYPTION_KEY is empty")
@@ -35,7 +41,12 @@ def configure(key_setting: str) -> None:
         _keys.cipher = MultiFernet([Fernet(k) for k in keys])
     except ValueError as exc:
         raise RuntimeError("DATA_ENCRYPTION_KEY must be Fernet keys (urlsafe base64, 32 bytes)") from exc
-    _keys.hash_key = hashlib.sha256(b"cunwutong-lookup-hash:" + keys[-1].encode()).digest()
+    _keys.hash_key = hashlib.sha256(b"cunwutong-lookup-hash:" + (hash_key or keys[-1]).encode()).digest()
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt a stored value under the primary (first) key."""
+    return _keys.cipher.rotate(token.encode()).decode()
 
 
 def encrypt(value: str) -> str:

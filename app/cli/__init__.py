@@ -10,9 +10,9 @@ from app.errors import AppError
 
 
 def register_cli(app) -> None:
-    from app.cli import demo, households, plaques, points
+    from app.cli import demo, households, plaques, points, privacy
 
-    for group in (demo.demo, households.households, plaques.plaques, points.points):
+    for group in (demo.demo, households.households, plaques.plaques, points.points, privacy.privacy):
         app.cli.add_command(group)
 
 
