@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
+
+log = logging.getLogger("vendor_assets")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,14 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dest", type=Path, default=ROOT / "app" / "static" / "vendor")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="vendor_assets: %(message)s")
 
     node_modules: Path = args.node_modules
     if not node_modules.is_dir():
-        print(
-            f"vendor_assets: {node_modules} not found. Install the front-end packages first:\n"
-            "    npm ci --no-audit --no-fund",
-            file=sys.stderr,
-        )
+        log.error("%s not found. Install the front-end packages first:\n    npm ci --no-audit --no-fund", node_modules)
         return 2
 
     locked = locked_versions(ROOT)
@@ -137,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             pkg_dir = check_package(node_modules, name, locked)
             copied, removed = sync_package(pkg_dir, args.dest / subdir, files)
             if not args.quiet:
-                print(f"vendor_assets: {name} -> {args.dest / subdir}: {copied} copied, {removed} removed")
+                log.info("%s -> %s: %d copied, %d removed", name, args.dest / subdir, copied, removed)
     except VendorError as exc:
-        print(f"vendor_assets: {exc}", file=sys.stderr)
+        log.error("%s", exc)
         return 1
     return 0
 
