@@ -7,7 +7,7 @@ One run, start to finish, on this machine only (127.0.0.1):
 2. ``flask db upgrade`` and ``flask demo load`` (大苍村, 436 households) with ``APP_ENV=production``,
    fresh secrets and a temporary instance directory;
 3. read every household code from ``flask households export --format csv`` (户码 column);
-4. start gunicorn (sync workers, see GUNICORN below) with ``wsgi:app`` on a free port, wait for
+4. start gunicorn (sync workers, see GUNICORN_ARGS below) with ``wsgi:app`` on a free port, wait for
    ``/livez``;
 5. warm up: fetch every household page once (pages are cached per village version in Redis; that
    is the design, so the steady state is the cache-hit path), then a short wrk pass on both
@@ -17,7 +17,8 @@ One run, start to finish, on this machine only (127.0.0.1):
 7. print the table and the budgets (ARCHITECTURE.md, "Performance budgets"): throughput ratio
    ≥ 0.8 and household page p99 < 50 ms. Exit 1 if a budget fails, 2 if the run itself failed.
 
-gunicorn is always stopped on exit (finally + SIGTERM/SIGINT/SIGHUP handlers). Settings come from
+gunicorn is always stopped on exit (finally + SIGTERM/SIGINT/SIGHUP handlers, and
+PR_SET_PDEATHSIG should this driver be killed outright). Settings come from
 the environment: PG_URL (server to use; its database name is replaced by BENCH_DB), BENCH_DB,
 BENCH_REDIS_URL, BENCH_WORKERS, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS.
 """
@@ -66,14 +67,16 @@ MIN_RATIO = 0.8
 MAX_P99_MS = 50.0
 
 # gunicorn, as production would run it on a 2-core host:
-# - sync workers: each request is short and CPU-bound (a cache hit is two Redis GETs, no query);
-#   threads or gevent add switching cost and buy nothing while the GIL serialises the work;
-# - 4 workers = 2 per core: enough that a worker blocked on a Redis/PostgreSQL round trip never
-#   leaves a core idle, few enough that they do not fight wrk, PostgreSQL and Redis (all on the
-#   same 2 cores here) for the CPU. The usual 2×cores+1 = 5 measured no better and is more
-#   processes to schedule;
-# - no access log (an extra write per request that a production box would ship elsewhere);
-# - no control socket (gunicorn ≥ 24 opens one in ~/.gunicorn by default; it would clash with
+# - sync workers: a request is short and CPU-bound (a cache hit is two Redis GETs, no query), so
+#   threads or gevent would only add switching while the GIL serialises the work; sync is also
+#   what a WSGI app on a small box is normally given behind a buffering proxy;
+# - 4 workers (2 per core): a worker waiting on its Redis round trip must not leave a core idle,
+#   but more workers than that only fight wrk, Redis and PostgreSQL (all on the same 2 cores here)
+#   for the CPU. Measured on a quiet moment of the 2-core box (household page req/s, p99):
+#   2 workers 1101 req/s, 283 ms (cores idle while both wait on Redis); 3: 1769, 30 ms;
+#   4: 1793, 29 ms; 5: 1646, 29 ms; 8: 998, 43 ms. BENCH_WORKERS overrides;
+# - no access log (gunicorn's default; a per-request write a production box ships elsewhere);
+# - no control socket (gunicorn >= 24 opens one in ~/.gunicorn by default; it would clash with
 #   another gunicorn on the same machine, e.g. `make run`).
 GUNICORN_ARGS = [
     "--workers",
@@ -127,7 +130,11 @@ def recreate_database() -> str:
 def flush_redis() -> None:
     import redis
 
-    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    db_index = client.connection_pool.connection_kwargs.get("db", 0)
+    if int(db_index) in (0, 15):  # 0: anyone's default; 15: the test suite's (Makefile)
+        raise BenchError(f"refusing to flush Redis db {db_index}; set BENCH_REDIS_URL to a bench-only db")
+    client.flushdb()
 
 
 def app_env(instance: Path, database_url: str) -> dict:
@@ -196,8 +203,18 @@ def start_gunicorn(env: dict, port: int, logfile: Path) -> subprocess.Popen:
         WSGI_APP,
     ]
     log("gunicorn " + " ".join(cmd[1:]))
-    # Own process group, so the whole tree (arbiter + workers) can be stopped together.
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    # Own process group, so the whole tree (arbiter + workers) can be stopped together; and told
+    # to stop if this driver dies without its cleanup running (SIGKILL).
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def stop_gunicorn(proc: subprocess.Popen | None) -> None:

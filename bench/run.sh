@@ -16,5 +16,5 @@ export BENCH_DB="${BENCH_DB:-cwt_bench}"
 export BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 
 # exec: signals reach the driver directly; it stops gunicorn on any exit (finally + handlers).
-# `timeout` is the last resort so a wedged run can never hang `make bench` (normal run ≈ 1 min).
-exec timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python bench/household_page.py "$@"
+# `timeout` is the last resort so a wedged run can never hang `make bench` (a normal run takes 1.5–2 min).
+exec timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python bench/household_page.py "$@"

@@ -24,6 +24,7 @@ if os.environ.get("TEST_REDIS_URL"):
 
 from app import create_app  # noqa: E402  (after the environment is set)
 from app.extensions import cache  # noqa: E402
+from app.services import page_cache  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
 
 TEST_KEY = Fernet.generate_key().decode()
@@ -75,6 +76,7 @@ def wipe():
         _db.session.execute(text("PRAGMA foreign_keys=ON"))
     _db.session.commit()
     cache.clear()
+    page_cache.forget_local()
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Household, PointsEntry, Villager
+from app.models import Household, PointsEntry, Region, Villager
 from app.services import codes, page_cache, standings
 
 T = TypeVar("T")
@@ -43,10 +43,20 @@ def cached_view(code: str, page: int, variant: str, render: Callable[[dict], T])
 
 def household_view(found, page: int = 1) -> dict:
     """Build the public view of the household behind a code row (see module docstring)."""
+    village_path = joinedload(Household.village)
     household = db.session.scalar(
         select(Household)
         .where(Household.id == found.household_id)
-        .options(selectinload(Household.people), selectinload(Household.honours))
+        .options(
+            # Only the public columns: the page build never decrypts an ID or phone number.
+            selectinload(Household.people).load_only(
+                Villager.id, Villager.name, Villager.relation, Villager.status, Villager.household_id
+            ),
+            selectinload(Household.honours),
+            joinedload(Household.group),
+            village_path.joinedload(Region.settings),
+            village_path.joinedload(Region.parent).joinedload(Region.parent),
+        )
     )
     village = household.village
     if found.status != "active":
@@ -68,7 +78,7 @@ def household_view(found, page: int = 1) -> dict:
         "household": {
             "number": household.number,
             "group": household.group.label,
-            "head_name": household.head.name if household.head else None,
+            "head_name": next((p.name for p in household.people if p.id == household.head_id), None),
             "motto": household.motto,
             "honours": [h.title for h in household.current_honours],
         },
