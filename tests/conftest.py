@@ -24,8 +24,8 @@ if os.environ.get("TEST_REDIS_URL"):
 
 from app import create_app  # noqa: E402  (after the environment is set)
 from app.extensions import cache  # noqa: E402
-from app.services import page_cache  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
+from app.services import page_cache  # noqa: E402
 
 TEST_KEY = Fernet.generate_key().decode()
 PUBLIC_BASE_URL = "https://cun.example.cn"
