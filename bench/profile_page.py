@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# The settings (and the data key) of the last `bash bench/run.sh`, written by household_page.py.
+# The settings (and the data key) of the last `bash bench/run.sh`, written by bench/dataset.py.
 _env_file = Path(os.environ.get("TMPDIR", "/tmp")) / "cwt_bench.env"
 if _env_file.exists():
     for _line in _env_file.read_text().splitlines():

@@ -15,6 +15,7 @@ export PG_URL="${PG_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 export BENCH_DB="${BENCH_DB:-cwt_bench}"
 export BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 
+# -m from the repo root: the driver imports its siblings as bench.settings, bench.server, ...
 # exec: signals reach the driver directly; it stops gunicorn on any exit (finally + handlers).
 # `timeout` is the last resort so a wedged run can never hang `make bench` (a normal run takes 1.5–2 min).
-exec timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python bench/household_page.py "$@"
+exec timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python -m bench.household_page "$@"

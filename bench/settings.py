@@ -1,0 +1,42 @@
+"""Settings of a `make bench` run (from the environment), its budgets, and what every module shares.
+
+Settings: PG_URL (server to use; its database name is replaced by BENCH_DB), BENCH_DB,
+BENCH_REDIS_URL, BENCH_WORKERS, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_WARMUP;
+for experiments only, BENCH_WORKER_CLASS, BENCH_WORKER_THREADS, BENCH_REUSE and BENCH_APP.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+PG_URL = os.environ.get("PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BENCH_DB = os.environ.get("BENCH_DB", "cwt_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+DURATION = os.environ.get("BENCH_DURATION", "15s")
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+WARMUP = os.environ.get("BENCH_WARMUP", "3s")
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "1"))
+# For experiments only: reuse the database, Redis and keys of the previous run (skips ~30 s).
+REUSE = os.environ.get("BENCH_REUSE") == "1"
+# For experiments only: another WSGI app to serve, as gunicorn's "module:callable".
+WSGI_APP = os.environ.get("BENCH_APP", "wsgi:app")
+
+# Budgets: ARCHITECTURE.md, "Performance budgets" (2 cores, production stack).
+MIN_RATIO = 0.8
+MAX_P99_MS = 50.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not be run (as opposed to a budget that failed)."""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
