@@ -49,3 +49,9 @@ def test_bad_arguments_get_chinese_messages_and_write_nothing(db, runner):
     missing = runner.invoke(args=["points", "reverse", "12345", "--reason", "x"])
     assert missing.exit_code == 1 and "没有这条积分记录" in missing.output
     assert entries(db) == 0
+
+
+def test_demo_load_rejects_a_bad_date(db, runner):
+    result = runner.invoke(args=["demo", "load", "--today", "去年"])
+    assert result.exit_code == 1
+    assert "格式不对" in result.output
