@@ -18,6 +18,18 @@ INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
 
 DEFAULT_SLOGAN = "乡村振兴强国梦 美丽大苍在行动"
 
+# What the app uses when no WeChat account is configured: the local sandbox (wechat/sandbox/)
+# plays the platform, reached over real HTTP at PUBLIC_BASE_URL/sandbox.
+SANDBOX_ACCOUNT = {
+    "WECHAT_APPID": "wx5a0db0x0sandbox1",
+    "WECHAT_SECRET": "sandbox-oa-secret-0123456789abcdef",
+    "WECHAT_TOKEN": "sandboxtoken",
+    "WECHAT_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "MP_APPID": "wx5a0db0x0sandbox2",
+    "MP_SECRET": "sandbox-mp-secret-0123456789abcdef",
+}
+WECHAT_SETTINGS = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "WECHAT_AES_KEY", "MP_APPID", "MP_SECRET")
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
@@ -88,6 +100,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "MP_APPID": os.environ.get("MP_APPID"),
         "MP_SECRET": os.environ.get("MP_SECRET"),
         "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        # The page WeChat shows for web OAuth lives on another host than the API.
+        "WECHAT_OPEN_BASE": os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
+        # During an EncodingAESKey rotation the previous key is still accepted on the callback.
+        "WECHAT_AES_KEY_PREVIOUS": os.environ.get("WECHAT_AES_KEY_PREVIOUS"),
+        # service_verified (认证服务号) | service | subscription: decides templates, QR codes, OAuth.
+        "WECHAT_ACCOUNT_TYPE": os.environ.get("WECHAT_ACCOUNT_TYPE", "service_verified"),
+        "WECHAT_TEMPLATE_POINTS": os.environ.get("WECHAT_TEMPLATE_POINTS", "points-awarded"),
+        "WECHAT_TEMPLATE_WELCOME": os.environ.get("WECHAT_TEMPLATE_WELCOME", "binding-welcome"),
+        "MP_TEMPLATE_POINTS": os.environ.get("MP_TEMPLATE_POINTS", "mp-points-awarded"),
+        "WECHAT_HTTP_TIMEOUT": float(os.environ.get("WECHAT_HTTP_TIMEOUT", "5")),
+        # h5: plaques carry the plain QR to /h/<code> (works with any account); oa: the official
+        # account's permanent parametric code, where one has been created.
+        "PLAQUE_QR": os.environ.get("PLAQUE_QR", "h5"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": 3600,
         # flask-smorest: the mini-program API's OpenAPI document and browsable docs.
         "API_TITLE": "村务通小程序接口",
         "API_VERSION": "v1",
@@ -105,7 +133,17 @@ def load_config(overrides: dict | None = None) -> dict:
         config["DATA_ENCRYPTION_KEY"] = secret(
             "DATA_ENCRYPTION_KEY", "data_encryption.key", lambda: Fernet.generate_key().decode()
         )
-    config["WECHAT_SANDBOX"] = not any(
-        config.get(k) for k in ("WECHAT_APPID", "WECHAT_SECRET", "MP_APPID", "MP_SECRET")
-    )
+    # No WeChat settings at all → sandbox mode. The sandbox can never be on beside a real
+    # account: any one real setting turns it off, and then every setting must be real.
+    # In production with no account, WeChat is simply off (plaques, pages and the in-app inbox
+    # still work); the stand-in platform is never served there.
+    real_account = any(config.get(k) for k in WECHAT_SETTINGS)
+    config["WECHAT_SANDBOX"] = not real_account and not production
+    config["WECHAT_ENABLED"] = real_account or config["WECHAT_SANDBOX"]
+    if config["WECHAT_SANDBOX"]:
+        config.update(SANDBOX_ACCOUNT)
+        config["WECHAT_API_BASE"] = config["WECHAT_OPEN_BASE"] = config["PUBLIC_BASE_URL"] + "/sandbox"
+    # Celery: a broker only with Redis; the embedded default runs tasks in-process after commit.
+    config.setdefault("CELERY_BROKER_URL", redis_url)
+    config["TASKS_INLINE"] = config.get("TASKS_INLINE", not config["CELERY_BROKER_URL"])
     return config

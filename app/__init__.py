@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_tasks(app)
     return app
 
 
@@ -29,7 +30,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import privacy
-    from app.extensions import cache, db, migrate, redis_client
+    from app.extensions import cache, csrf, db, limiter, migrate, redis_client
 
     privacy.configure(app.config["DATA_ENCRYPTION_KEY"], app.config.get("DATA_HASH_KEY"))
     db.init_app(app)
@@ -45,14 +46,18 @@ def register_extensions(app: Flask) -> None:
     else:
         cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
     cache.init_app(app, config={**cache_config, "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"]})
+    csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.web import web
     from miniprogram_api import init_api
+    from wechat import init_wechat
 
     app.register_blueprint(web)
     init_api(app)
+    init_wechat(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -65,3 +70,11 @@ def register_commands(app: Flask) -> None:
     from app.cli import register_cli
 
     register_cli(app)
+
+
+def register_tasks(app: Flask) -> None:
+    """Celery for this app. The factory is the composition root: the only part of ``app``
+    that may import ``tasks`` or ``wechat``; services reach tasks by name."""
+    from tasks import init_celery
+
+    init_celery(app)

@@ -3,12 +3,20 @@
 from app.models.audit import AuditLog
 from app.models.event import RegisterEvent
 from app.models.household import Household, HouseholdCode, HouseholdHonour
+from app.models.identity import BindingRequest, WechatIdentity
+from app.models.notification import Notification, NotificationDelivery
 from app.models.points import PointsEntry, PointsRule, PointsTotal
 from app.models.region import Region, RegionLevel, VillagerGroup, VillageSettings
 from app.models.villager import SENSITIVE_FIELDS, Villager
+from app.models.wechat_code import WechatCode
 
 __all__ = [
     "AuditLog",
+    "BindingRequest",
+    "Notification",
+    "NotificationDelivery",
+    "WechatCode",
+    "WechatIdentity",
     "Household",
     "HouseholdCode",
     "HouseholdHonour",

@@ -1,0 +1,46 @@
+"""Hand work to background workers by task name; ``app`` never imports ``tasks/``.
+
+With a broker (production, Redis) a task is sent to Celery with ``send_task``. The embedded
+default has no broker: the same task runs in this process on a small thread pool, after the
+commit that asked for it, so a request never waits on WeChat.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inline-task")
+_pending: list[Future] = []
+
+
+def send(name: str, *args) -> None:
+    """Run task ``name`` with ``args`` in the background (never raises into the caller)."""
+    app = current_app._get_current_object()
+    celery = app.extensions["celery"]
+    if not app.config["TASKS_INLINE"]:
+        try:
+            celery.send_task(name, args=list(args))
+        except Exception:  # broker down: the periodic sweep sends it later
+            log.warning("could not queue task %s; the sweep will retry", name)
+        return
+    if app.config.get("TASKS_INLINE_SYNC"):
+        _run_inline(celery, name, args)
+        return
+    _pending.append(_pool.submit(_run_inline, celery, name, args))
+
+
+def _run_inline(celery, name: str, args) -> None:
+    try:
+        celery.tasks[name].apply(args=list(args), throw=False)
+    except Exception:
+        log.exception("inline task %s failed", name)
+
+
+def wait_for_inline_tasks(timeout: float = 10) -> None:
+    """Block until in-process tasks queued so far are done (tests, CLI commands)."""
+    while _pending:
+        _pending.pop(0).result(timeout=timeout)

@@ -1,0 +1,50 @@
+"""The tasks: each a thin wrapper around one service or adapter call."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+
+from wechat import push, qrcodes
+
+MAX_RETRIES = 6
+
+
+def backoff(retries: int) -> float:
+    """Exponential backoff with jitter: about 10 s, 20 s, 40 s … capped at 10 minutes."""
+    base = min(600.0, 10.0 * 2**retries)
+    return base + random.uniform(0, base * 0.3)  # noqa: S311  (jitter, not security)
+
+
+@shared_task(name="push.deliver", bind=True, max_retries=MAX_RETRIES)
+def deliver(self, notification_id: int) -> None:
+    """Send one notification on the channels its recipient can receive."""
+    try:
+        push.deliver(notification_id)
+    except push.RetryLater as exc:
+        if self.request.retries >= self.max_retries:
+            push.give_up(notification_id, str(exc))
+            return
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(name="push.sweep")
+def sweep() -> int:
+    """Queue notifications still pending (the hand-off after commit was missed)."""
+    return push.sweep()
+
+
+@shared_task(name="codes.create_for_household", bind=True, max_retries=MAX_RETRIES)
+def create_for_household(self, household_id: int) -> None:
+    """Create (or recreate after a reissue) one household's WeChat codes."""
+    try:
+        qrcodes.create_for_household(household_id)
+    except qrcodes.RetryLater as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(name="codes.create_missing")
+def create_missing() -> int:
+    """Queue code creation for households that have none yet."""
+    return qrcodes.create_missing()
