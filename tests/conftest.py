@@ -44,6 +44,9 @@ def app():
             "DATA_ENCRYPTION_KEY": TEST_KEY,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "CACHE_KEY_PREFIX": "cwt-test:",
+            # Deterministic tests: in-process tasks run right after the commit that queued them.
+            "TASKS_INLINE_SYNC": True,
+            "RATELIMIT_ENABLED": True,
         }
     )
     if os.environ.get("REQUIRE_PRODUCTION_STACK") and production_stack():
@@ -108,3 +111,25 @@ def demo(app):
         demo_loader.load_demo(standings.today())
         yield _db
         wipe()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session app on a real HTTP server; the WeChat sandbox is reached through it.
+
+    Yields the base URL. WeChat clients read ``WECHAT_API_BASE`` at call time, so pointing it at
+    this server makes production client code talk to the sandbox over real HTTP.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    saved = {k: app.config[k] for k in ("WECHAT_API_BASE", "WECHAT_OPEN_BASE")}
+    app.config.update(WECHAT_API_BASE=f"{base}/sandbox", WECHAT_OPEN_BASE=f"{base}/sandbox", LIVE_BASE_URL=base)
+    yield base
+    app.config.update(saved)
+    server.shutdown()
