@@ -6,6 +6,7 @@ with TEST_DATABASE_URL / TEST_REDIS_URL on PostgreSQL + Redis.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 
@@ -13,14 +14,43 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-_INSTANCE = tempfile.mkdtemp(prefix="cwt-test-instance-")
-os.environ["INSTANCE_PATH"] = _INSTANCE
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("REDIS_URL", None)
-if os.environ.get("TEST_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
-if os.environ.get("TEST_REDIS_URL"):
-    os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+
+def _private_database(url: str) -> str:
+    """A database of this test run's own beside ``url``, so parallel runs never collide."""
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"cwt_test_{os.getpid()}"
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    atexit.register(_drop_database, url, name)
+    return f"{base}/{name}"
+
+
+def _drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _prepare_environment() -> None:
+    """Point the app at this run's stack. Worker subprocesses started by tests inherit it."""
+    os.environ["INSTANCE_PATH"] = tempfile.mkdtemp(prefix="cwt-test-instance-")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    if os.environ.get("TEST_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = _private_database(os.environ["TEST_DATABASE_URL"])
+        os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    if os.environ.get("TEST_REDIS_URL"):
+        os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    os.environ["CWT_TEST_ENV_READY"] = str(os.getpid())
+
+
+# Test modules import this file a second time as ``tests.conftest``: prepare only once.
+if os.environ.get("CWT_TEST_ENV_READY") != str(os.getpid()):
+    _prepare_environment()
 
 from app import create_app  # noqa: E402  (after the environment is set)
 from app.extensions import cache  # noqa: E402
@@ -43,7 +73,8 @@ def app():
             "SECRET_KEY": "test-secret",
             "DATA_ENCRYPTION_KEY": TEST_KEY,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "CACHE_KEY_PREFIX": "cwt-test:",
+            # Per run, so parallel runs sharing one Redis database never see each other's keys.
+            "CACHE_KEY_PREFIX": f"cwt-test-{os.getpid()}:",
             # Deterministic tests: in-process tasks run right after the commit that queued them.
             "TASKS_INLINE_SYNC": True,
             "RATELIMIT_ENABLED": True,
