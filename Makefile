@@ -8,7 +8,7 @@ APT := DEBIAN_FRONTEND=noninteractive apt-get
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test bench deps dev-deps assets font chromium lint test-embedded test-production migrate clean
+.PHONY: run test bench deps dev-deps assets font chromium lint test-embedded test-production worker beat migrate clean
 
 run: deps assets font  ## Install, migrate, load the demo village once, serve on :5000
 	$(FLASK) db upgrade
@@ -38,6 +38,13 @@ test-production:  ## PostgreSQL + Redis
 bench: dev-deps assets  ## Household page vs trivial JSON on gunicorn + PostgreSQL (see bench/)
 	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
 	PG_URL=$(PG_URL) bash bench/run.sh
+
+worker: deps  ## Celery worker for the production stack (needs REDIS_URL, DATABASE_URL …)
+	$(BIN)/celery -A tasks.worker worker --loglevel=INFO --concurrency=2
+
+beat: deps  ## Celery beat: the periodic jobs of tasks/schedule.py (run exactly one)
+	mkdir -p instance
+	$(BIN)/celery -A tasks.worker beat --loglevel=INFO --schedule instance/celerybeat-schedule
 
 migrate: deps
 	$(FLASK) db upgrade
