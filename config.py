@@ -113,6 +113,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # h5: plaques carry the plain QR to /h/<code> (works with any account); oa: the official
         # account's permanent parametric code, where one has been created.
         "PLAQUE_QR": os.environ.get("PLAQUE_QR", "h5"),
+        # Celery: the queue this app sends to and its workers read (a test session uses its own);
+        # a dead worker's unacknowledged tasks come back after the visibility timeout.
+        "CELERY_TASK_DEFAULT_QUEUE": os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"),
+        "CELERY_VISIBILITY_TIMEOUT": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+        # Push retries wait about this long, then twice as long each time (with jitter).
+        "PUSH_RETRY_BASE_SECONDS": float(os.environ.get("PUSH_RETRY_BASE_SECONDS", "10")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": 3600,

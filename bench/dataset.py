@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.settings import BENCH_DB, PG_URL, REDIS_URL, ROOT, VENV_BIN, BenchError, log
+from bench.settings import BENCH_DB, PG_URL, REDIS_URL, REUSE, ROOT, VENV_BIN, BenchError, log
 
 # The run's settings and throwaway keys, for bench/profile_page.py (and BENCH_REUSE=1).
 ENV_FILE = Path(tempfile.gettempdir()) / "cwt_bench.env"
@@ -94,3 +94,22 @@ def household_codes(env: dict) -> list[str]:
     if not codes:
         raise BenchError("households export gave no 户码 column / no codes")
     return codes
+
+
+def prepare(instance: Path) -> tuple[dict, list[str]]:
+    """Steps 1 to 3 (or the last run's state with BENCH_REUSE=1): the app's environment and codes."""
+    if REUSE and ENV_FILE.exists():
+        env = app_env(instance, bench_database_url())
+        env.update(line.split("=", 1) for line in ENV_FILE.read_text().splitlines())
+        log(f"BENCH_REUSE=1: reusing {env['DATABASE_URL']} and {REDIS_URL} as the last run left them")
+    else:
+        database_url = recreate_database()
+        flush_redis()
+        log(f"database {database_url} recreated, {REDIS_URL} flushed")
+        env = app_env(instance, database_url)
+        save_env(env)
+        flask(env, "db", "upgrade")
+        flask(env, "demo", "load", timeout=300)
+    codes = household_codes(env)
+    log(f"{len(codes)} household codes")
+    return env, codes

@@ -34,16 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.dataset import (
-    ENV_FILE,
-    app_env,
-    bench_database_url,
-    flask,
-    flush_redis,
-    household_codes,
-    recreate_database,
-    save_env,
-)
+from bench.dataset import prepare
 from bench.measure import errors, wrk
 from bench.server import free_port, start_gunicorn, stop_gunicorn, wait_ready, warm_pages
 from bench.settings import (
@@ -51,8 +42,6 @@ from bench.settings import (
     DURATION,
     MAX_P99_MS,
     MIN_RATIO,
-    REDIS_URL,
-    REUSE,
     ROUNDS,
     THREADS,
     WARMUP,
@@ -78,20 +67,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="cwt-bench-"))
     gunicorn = None
     try:
-        if REUSE and ENV_FILE.exists():
-            env = app_env(tmp / "instance", bench_database_url())
-            env.update(line.split("=", 1) for line in ENV_FILE.read_text().splitlines())
-            log(f"BENCH_REUSE=1: reusing {env['DATABASE_URL']} and {REDIS_URL} as the last run left them")
-        else:
-            database_url = recreate_database()
-            flush_redis()
-            log(f"database {database_url} recreated, {REDIS_URL} flushed")
-            env = app_env(tmp / "instance", database_url)
-            save_env(env)
-            flask(env, "db", "upgrade")
-            flask(env, "demo", "load", timeout=300)
-        codes = household_codes(env)
-        log(f"{len(codes)} household codes")
+        env, codes = prepare(tmp / "instance")
 
         page_paths = tmp / "pages.txt"
         page_paths.write_text("".join(f"/h/{c}\n" for c in codes))

@@ -13,12 +13,13 @@
 
 local paths = {}
 local counter = 0
-local thread_index = 0
+-- Not "local thread_index": a local would hide the global that thread:set gives each thread.
+local next_index = 0
 local threads = {}
 
 function setup(thread)
-  thread:set("thread_index", thread_index)
-  thread_index = thread_index + 1
+  thread:set("thread_index", next_index)
+  next_index = next_index + 1
   table.insert(threads, thread)
 end
 

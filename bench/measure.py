@@ -77,11 +77,20 @@ def cpu_delta(before: dict, after: dict, requests: float) -> dict:
 BENCH_LINE = re.compile(r"^BENCH (.*)$", re.M)
 
 
-def wrk(base: str, paths_file: Path, duration: str, latency: bool = True, pgid: int | None = None) -> dict:
+def wrk(
+    base: str,
+    paths_file: Path,
+    duration: str,
+    latency: bool = True,
+    pgid: int | None = None,
+    script: str = "latency.lua",
+    script_args: tuple[str, ...] = (),
+) -> dict:
+    """One wrk run with ``script`` (bench/latency.lua, or bench/callback.lua for the callback)."""
     cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}", "--timeout", "5s"]
     if latency:
         cmd.append("--latency")
-    cmd += ["-s", str(BENCH / "latency.lua"), base, "--", str(paths_file)]
+    cmd += ["-s", str(BENCH / script), base, "--", str(paths_file), *script_args]
     seconds = _seconds(duration)
     before = cpu_snapshot(pgid) if pgid else None
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
@@ -92,7 +101,7 @@ def wrk(base: str, paths_file: Path, duration: str, latency: bool = True, pgid: 
     match = BENCH_LINE.search(proc.stdout)
     if not match:
         sys.stderr.write(proc.stdout + proc.stderr)
-        raise BenchError("wrk output has no BENCH line (bench/latency.lua done())")
+        raise BenchError(f"wrk output has no BENCH line (bench/{script} done())")
     fields = dict(kv.split("=", 1) for kv in match.group(1).split())
     result = {k: float(v) for k, v in fields.items()}
     result["raw"] = BENCH_LINE.sub("", proc.stdout).rstrip()

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: household page vs /livez on gunicorn + PostgreSQL + Redis. See bench/README.md.
-# Exit 0: budgets met; 1: a budget failed; 2: the benchmark could not run.
+# `make bench`: the household page vs /livez, then the WeChat callback (SCAN events), each on
+# gunicorn + PostgreSQL + Redis. See bench/README.md.
+#   bash bench/run.sh                  both
+#   bash bench/run.sh callback         only one (household_page | callback)
+# Exit 0: every budget met; 1: a budget failed; 2: a benchmark could not run (the worst of the runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +14,33 @@ fi
 command -v wrk >/dev/null || { echo "[bench] wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 export PG_URL="${PG_URL:-postgresql://postgres@127.0.0.1:5432/test}"
-# The driver recreates this database and flushes this Redis db on every run.
+# Each driver recreates this database and flushes this Redis db at its start.
 export BENCH_DB="${BENCH_DB:-cwt_bench}"
 export BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 
-# -m from the repo root: the driver imports its siblings as bench.settings, bench.server, ...
-# exec: signals reach the driver directly; it stops gunicorn on any exit (finally + handlers).
-# `timeout` is the last resort so a wedged run can never hang `make bench` (a normal run takes 1.5–2 min).
-exec timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python -m bench.household_page "$@"
+benches=("$@")
+[[ ${#benches[@]} -gt 0 ]] || benches=(household_page callback)
+
+# A driver stops its gunicorn on any exit (finally + signal handlers + PR_SET_PDEATHSIG); this
+# shell passes TERM/HUP on to the running one and waits for its cleanup. Ctrl-C reaches it directly.
+child=""
+trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 2' TERM HUP
+worst=0
+for bench in "${benches[@]}"; do
+    case "$bench" in household_page | callback) ;; *) echo "[bench] unknown benchmark: $bench" >&2; exit 2 ;; esac
+    # -m from the repo root: the drivers import their siblings as bench.settings, bench.server, ...
+    # `timeout` is the last resort so a wedged run can never hang `make bench` (a run takes 1.5–2 min).
+    rc=0
+    timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python -m "bench.$bench" &
+    child=$!
+    wait "$child" || rc=$?
+    child=""
+    if (( rc > 2 )); then  # timed out (124) or killed: that run could not finish; stop here
+        echo "[bench] $bench did not finish (exit $rc)" >&2
+        worst=2
+        break
+    fi
+    if (( rc > worst )); then worst=$rc; fi
+    echo
+done
+exit "$worst"

@@ -1,7 +1,8 @@
 """Settings of a `make bench` run (from the environment), its budgets, and what every module shares.
 
 Settings: PG_URL (server to use; its database name is replaced by BENCH_DB), BENCH_DB,
-BENCH_REDIS_URL, BENCH_WORKERS, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_WARMUP;
+BENCH_REDIS_URL, BENCH_WORKERS, BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_WARMUP,
+BENCH_CALLBACK_USERS;
 for experiments only, BENCH_WORKER_CLASS, BENCH_WORKER_THREADS, BENCH_REUSE and BENCH_APP.
 """
 
@@ -32,9 +33,15 @@ REUSE = os.environ.get("BENCH_REUSE") == "1"
 # For experiments only: another WSGI app to serve, as gunicorn's "module:callable".
 WSGI_APP = os.environ.get("BENCH_APP", "wsgi:app")
 
+# bench/callback.py: how many followers send the SCAN events of the "followers" pass (about a
+# village's WeChat users; each one's contact is written at most once a minute). The "newcomers"
+# pass sends every event from someone never seen before (an identity row inserted per request).
+CALLBACK_USERS = int(os.environ.get("BENCH_CALLBACK_USERS", "1500"))
+
 # Budgets: ARCHITECTURE.md, "Performance budgets" (2 cores, production stack).
 MIN_RATIO = 0.8
 MAX_P99_MS = 50.0
+CALLBACK_MAX_P99_MS = 20.0
 
 
 class BenchError(RuntimeError):

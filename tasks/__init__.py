@@ -20,6 +20,7 @@ def init_celery(app) -> Celery:
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"] or "memory://",
+        task_default_queue=app.config.get("CELERY_TASK_DEFAULT_QUEUE", "celery"),
         task_ignore_result=True,
         # A task is acknowledged only when it finished, so a worker killed mid-task leaves the
         # message to be delivered again (delivery itself is idempotent).

@@ -5,15 +5,16 @@ from __future__ import annotations
 import random
 
 from celery import shared_task
+from flask import current_app
 
 from wechat import push, qrcodes
 
 MAX_RETRIES = 6
 
 
-def backoff(retries: int) -> float:
+def backoff(retries: int, first: float = 10.0) -> float:
     """Exponential backoff with jitter: about 10 s, 20 s, 40 s … capped at 10 minutes."""
-    base = min(600.0, 10.0 * 2**retries)
+    base = min(600.0, first * 2**retries)
     return base + random.uniform(0, base * 0.3)  # noqa: S311  (jitter, not security)
 
 
@@ -21,12 +22,14 @@ def backoff(retries: int) -> float:
 def deliver(self, notification_id: int) -> None:
     """Send one notification on the channels its recipient can receive."""
     try:
-        push.deliver(notification_id)
+        # The task id is kept across retries and redeliveries: it lets a rerun take over its own claim.
+        push.deliver(notification_id, owner=self.request.id)
     except push.RetryLater as exc:
         if self.request.retries >= self.max_retries:
-            push.give_up(notification_id, str(exc))
+            push.give_up(notification_id, f"{self.request.retries + 1} tries: {exc}")
             return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        first = float(current_app.config.get("PUSH_RETRY_BASE_SECONDS", 10))
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, first)) from exc
 
 
 @shared_task(name="push.sweep")

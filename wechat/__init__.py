@@ -7,8 +7,10 @@ def init_wechat(app) -> None:
     """Register WeChat's blueprints; the sandbox only when no real account is configured."""
     from app.extensions import csrf
     from wechat.callback import bp as callback
+    from wechat.cli import wechat_cli
     from wechat.oauth import bp as oauth
 
+    app.cli.add_command(wechat_cli)  # also when WeChat is off: the commands then say so plainly
     if not app.config["WECHAT_ENABLED"]:
         return
     csrf.exempt(callback)  # WeChat signs its requests; it cannot send our CSRF token

@@ -1,5 +1,187 @@
-"""(being written)"""
+"""``GET/POST /wechat/callback``: verify → decrypt → parse → dedupe → dispatch → reply.
 
-from flask import Blueprint
+The official account's message endpoint (WECHAT.md, "Official-account callback"). It answers in
+milliseconds and never calls the WeChat API. A wrong signature gets 403 and nothing else happens;
+anything wrong after the signature check (size, XML, encryption, a failing handler) is logged
+without personal data and answered ``success``, which ends WeChat's retries quietly: never an
+error page, never a 500.
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from functools import lru_cache
+
+from flask import Blueprint, Response, current_app, request
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.messages import BaseMessage
+
+from app.extensions import cache
+from wechat import handlers, xmlsafe
 
 bp = Blueprint("wechat_callback", __name__)
+log = logging.getLogger(__name__)
+
+# WeChat resends after 5 s, three tries in all; five minutes outlives every retry.
+DEDUPE_SECONDS = 300
+_QUERY_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@bp.get("/wechat/callback")
+def verify():
+    """Server verification when the URL is saved in the WeChat console: echo ``echostr``."""
+    if not _query_signed():
+        return _forbidden()
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+
+@bp.post("/wechat/callback")
+def receive():
+    """One message or event from WeChat, answered with a passive reply or ``success``."""
+    if not _query_signed():
+        return _forbidden()
+    raw = _read_body()
+    if raw is None:
+        log.warning("wechat callback: body over %d bytes; answered success", xmlsafe.MAX_BODY)
+        return _success()
+    crypto = None
+    try:
+        if request.args.get("encrypt_type", "raw").lower() == "aes":
+            encrypted = xmlsafe.encrypted_part(raw)
+            if not _signature_ok(request.args.get("msg_signature"), encrypted):
+                return _forbidden()
+            crypto, raw = _decrypt(encrypted)
+        message = xmlsafe.read_message(raw)
+    except xmlsafe.UnsafeXML as exc:
+        log.warning("wechat callback: %s; answered success", exc)
+        return _success()
+
+    key = _dedupe_key(message)
+    if not _first_delivery(key):
+        # A retry of something already handled (or being handled by another worker). WeChat
+        # retries only when our first answer was late or lost, and the first delivery has done
+        # its work: the repeat is answered `success` rather than with the reply again.
+        return _success()
+    try:
+        reply = handlers.handle(message)
+        body = reply.render() if reply is not None else None
+    except Exception:
+        # Let WeChat's next retry run the handler again, since this one did nothing.
+        _forget(key)
+        log.exception("wechat callback: handler failed for %s from %s", message.type, _mask(message.source))
+        return _success()
+    if body is None:
+        return _success()
+    if crypto is not None:
+        body = crypto.encrypt_message(body, request.args["nonce"], request.args["timestamp"])
+    return Response(body, mimetype="application/xml")
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def _sha1_sorted(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 (WeChat's protocol)
+
+
+def _signature_ok(signature: str | None, *extra: str) -> bool:
+    """sha1 of the sorted token, timestamp, nonce (and ``Encrypt``), compared in constant time."""
+    token = current_app.config.get("WECHAT_TOKEN")
+    if not token or not signature:
+        return False
+    expected = _sha1_sorted(token, request.args["timestamp"], request.args["nonce"], *extra)
+    return hmac.compare_digest(expected, signature.lower())
+
+
+def _query_signed() -> bool:
+    # timestamp and nonce go back into an encrypted reply: keep them to harmless characters.
+    for name in ("timestamp", "nonce"):
+        if not _QUERY_VALUE.match(request.args.get(name, "")):
+            return False
+    return _signature_ok(request.args.get("signature"))
+
+
+def _forbidden() -> Response:
+    log.warning("wechat callback: bad or missing signature from %s", request.remote_addr)
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+def _success() -> Response:
+    return Response("success", mimetype="text/plain")
+
+
+# --------------------------------------------------------------------------- body and crypto
+
+
+def _read_body() -> bytes | None:
+    """The raw body, or None when it is over the cap (read no further than cap + 1 bytes)."""
+    length = request.content_length
+    if length is not None and length > xmlsafe.MAX_BODY:
+        return None
+    data = request.stream.read(xmlsafe.MAX_BODY + 1)
+    return None if len(data) > xmlsafe.MAX_BODY else data
+
+
+@lru_cache(maxsize=8)
+def _crypto(token: str, aes_key: str, appid: str) -> WeChatCrypto:
+    return WeChatCrypto(token, aes_key, appid)
+
+
+def _decrypt(encrypted: str) -> tuple[WeChatCrypto, str]:
+    """Decrypt with the current key, then the previous one (rotation); the key that worked
+    encrypts the reply. The signature over ``Encrypt`` was checked already."""
+    config = current_app.config
+    args = request.args
+    for setting in ("WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS"):
+        if not config.get(setting):
+            continue
+        try:
+            crypto = _crypto(config["WECHAT_TOKEN"], config[setting], config.get("WECHAT_APPID") or "")
+            # A dict skips wechatpy's own parse of the envelope (ours already checked it).
+            envelope = {"Encrypt": encrypted}
+            plain = crypto.decrypt_message(envelope, args["msg_signature"], args["timestamp"], args["nonce"])
+        except Exception:  # bad base64, bad padding, wrong key, wrong appid, not UTF-8 …
+            log.debug("wechat callback: %s did not decrypt the message", setting)
+            continue
+        return crypto, plain
+    raise xmlsafe.UnsafeXML("Encrypt does not decrypt with the current or previous key")
+
+
+# --------------------------------------------------------------------------- dedupe
+
+
+def _dedupe_key(message: BaseMessage) -> str:
+    """MsgId for messages; FromUserName + CreateTime for events. The event type is part of the
+    key too: a retry repeats it exactly, and two events in one second (subscribe, then LOCATION
+    on entering the chat) must both count."""
+    if message.id:
+        return f"wx:seen:msg:{message.id}"
+    ident = f"{message.source}|{message.time}|{getattr(message, 'event', message.type)}"
+    return "wx:seen:evt:" + hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
+
+
+def _first_delivery(key: str) -> bool:
+    """Claim the key (SET NX on Redis, so across workers); False when it was claimed already."""
+    try:
+        return bool(cache.add(key, 1, timeout=DEDUPE_SECONDS))
+    except Exception:
+        # Cache down: handling a rare retry twice (a second touch, a second reply) beats
+        # dropping every message.
+        log.warning("wechat callback: dedupe cache unavailable; handling without it")
+        return True
+
+
+def _forget(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:
+        log.warning("wechat callback: could not release dedupe key")
+
+
+def _mask(openid: str | None) -> str:
+    """Enough of an openid to follow one user through a log, not enough to identify them."""
+    return (openid or "")[:6] + "…"

@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``flask demo|households|plaques|points …``."""
+"""Flask CLI commands: ``flask bindings|demo|households|plaques|points …``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from app.errors import AppError
 
 
 def register_cli(app) -> None:
-    from app.cli import demo, households, plaques, points, privacy
+    from app.cli import bindings, demo, households, plaques, points, privacy
 
-    for group in (demo.demo, households.households, plaques.plaques, points.points, privacy.privacy):
+    for group in (bindings.bindings, demo.demo, households.households, plaques.plaques, points.points, privacy.privacy):
         app.cli.add_command(group)
 
 

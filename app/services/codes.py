@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Household, HouseholdCode
+from app.models import Household, HouseholdCode, WechatCode
 from app.models.base import utcnow
-from app.services import audit, page_cache
+from app.services import audit, dispatch, page_cache
 
+WECHAT_CODES_TASK = "codes.create_for_household"
 CODE_BYTES = 16  # 128 random bits → 22 URL-safe characters, fits a mini-program scene (≤ 32)
 
 
@@ -21,7 +22,7 @@ def new_code() -> str:
 
 
 def issue_code(household: Household) -> HouseholdCode:
-    """Give a household its first code (caller commits)."""
+    """Give a household its first code (caller commits; its WeChat codes follow from the periodic job)."""
     code = HouseholdCode(code=new_code(), household=household, status="active")
     db.session.add(code)
     return code
@@ -45,6 +46,12 @@ def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
         code.status = "revoked"
         code.revoked_at = utcnow()
     db.session.flush()  # the partial unique index allows one active code: revoke first
+    # The old plaque's WeChat codes go with it: scanning one now gets the "replaced" answer.
+    db.session.execute(
+        update(WechatCode)
+        .where(WechatCode.household_id == household_id, WechatCode.status != "revoked")
+        .values(status="revoked", updated_at=utcnow())
+    )
     fresh = issue_code(household)
     audit.record(
         recorded_by,
@@ -55,6 +62,7 @@ def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
     )
     db.session.commit()
     page_cache.bump_village(household.village_id)
+    dispatch.send(WECHAT_CODES_TASK, household_id)  # the new plaque's WeChat codes, in the background
     return fresh
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Household, HouseholdCode, Region
+from app.models import Household, HouseholdCode, Region, WechatCode
 from app.services.plaques import PlaqueContent, render_plaque, write_pdf
 
 
@@ -18,20 +18,29 @@ def household_url(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/h/{code}"
 
 
+def plaque_url(code: str, oa_url: str | None) -> str:
+    """What the plaque's QR encodes: the official account's code where configured and made, else the H5 page."""
+    if current_app.config.get("PLAQUE_QR") == "oa" and oa_url:
+        return oa_url
+    return household_url(code)
+
+
 def plaque_contents(village: Region, numbers: list[str] | None = None) -> Iterator[tuple[str, PlaqueContent]]:
     """(household number, content) for each active household of a village, in group order."""
     slogan = village.settings.slogan if village.settings else current_app.config["DEFAULT_SLOGAN"]
     default_motto = village.settings.default_motto if village.settings else None
+    oa_code = (WechatCode.code == HouseholdCode.code) & (WechatCode.kind == "oa_qr") & (WechatCode.status == "ready")
     query = (
-        select(Household, HouseholdCode.code)
+        select(Household, HouseholdCode.code, WechatCode.url)
         .join(HouseholdCode, (HouseholdCode.household_id == Household.id) & (HouseholdCode.status == "active"))
+        .outerjoin(WechatCode, oa_code)
         .where(Household.village_id == village.id, Household.status == "active")
         .options(selectinload(Household.honours), selectinload(Household.head), selectinload(Household.group))
         .order_by(Household.number)
     )
     if numbers:
         query = query.where(Household.number.in_(numbers))
-    for household, code in db.session.execute(query):
+    for household, code, oa_url in db.session.execute(query):
         honours = household.current_honours
         yield (
             household.number,
@@ -43,7 +52,7 @@ def plaque_contents(village: Region, numbers: list[str] | None = None) -> Iterat
                 household_number=household.number,
                 head_name=household.head.name if household.head else "",
                 group_label=household.group.label,
-                url=household_url(code),
+                url=plaque_url(code, oa_url),
             ),
         )
 

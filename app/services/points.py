@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, PointsEntry, PointsRule, Villager
-from app.services import page_cache, vocab
+from app.services import page_cache, points_notices, vocab
 from app.services.totals import add_to_totals
 from app.services.validators import clean_past_date, clean_text
 
@@ -178,6 +178,7 @@ def _store(entry: PointsEntry, data: AwardInput | None) -> PointsEntry:
         db.session.add(entry)
         db.session.flush()
         add_to_totals(entry, household.group_id)
+        points_notices.notify_household(entry, household)  # 积分到账, in the same transaction
         db.session.commit()
     except IntegrityError:
         # A concurrent request with the same key (or reversal) won the race: return its entry.

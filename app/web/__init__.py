@@ -4,4 +4,4 @@ from flask import Blueprint
 
 web = Blueprint("web", __name__)
 
-from app.web import health, household  # noqa: E402,F401  (routes register on import)
+from app.web import health, household, me  # noqa: E402,F401  (routes register on import)

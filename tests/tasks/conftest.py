@@ -1,0 +1,151 @@
+"""A real Celery worker process for the push pipeline, on the production stack only.
+
+The worker builds its own Flask app from the environment (tasks/worker.py), exactly as in
+production: same PostgreSQL and Redis as the tests, the test secrets, the sandbox on the live
+test server, and a queue of this test session's own, so tasks left over from other runs (or from
+other sessions sharing the Redis database) never reach it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY, production_stack
+from tests.push_helpers import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT = 5  # seconds before a dead worker's unacknowledged task is handed out again
+READY_WITHIN = 60
+
+needs_worker = pytest.mark.skipif(
+    not production_stack(),
+    reason="a real Celery worker needs the production stack (PostgreSQL + Redis); "
+    "the embedded stack runs tasks in-process, covered by test_inline.py",
+)
+
+
+class Worker:
+    """``celery -A tasks.worker worker`` as a subprocess in its own process group."""
+
+    def __init__(self, env: dict, queue: str, name: str):
+        self.env, self.queue, self.name = env, queue, name
+        self.log = Path(tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")[1])
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        command = [
+            sys.executable, "-m", "celery", "-A", "tasks.worker", "worker",
+            "--pool=prefork", "--concurrency=1", "--loglevel=INFO", "-Q", self.queue,
+            "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + READY_WITHIN
+        while " ready." not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"celery worker did not start:\n{self.output()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (main process and pool child) at once: no goodbyes."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """A warm shutdown, then SIGKILL if it does not go."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_queue(app):
+    """This session's own queue: the test app sends there, the workers read only there."""
+    celery = app.extensions["celery"]
+    saved = celery.conf.task_default_queue
+    queue = f"cwt-test-{uuid.uuid4().hex[:12]}"
+    celery.conf.task_default_queue = queue
+    yield queue
+    celery.conf.task_default_queue = saved
+    if production_stack():
+        with celery.connection_for_write() as conn:
+            conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture(scope="session")
+def worker_env(live_server, celery_queue) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "MP_", "APP_ENV"))}
+    env.update(
+        DATABASE_URL=os.environ["TEST_DATABASE_URL"],
+        REDIS_URL=os.environ["TEST_REDIS_URL"],
+        SECRET_KEY="test-secret",
+        DATA_ENCRYPTION_KEY=TEST_KEY,
+        INSTANCE_PATH=os.environ["INSTANCE_PATH"],
+        # Sandbox mode: the worker's WeChat client calls PUBLIC_BASE_URL/sandbox, the live server.
+        PUBLIC_BASE_URL=live_server,
+        CELERY_TASK_DEFAULT_QUEUE=celery_queue,
+        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+        PUSH_RETRY_BASE_SECONDS="0.2",
+        WECHAT_HTTP_TIMEOUT="15",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def start_worker(worker_env, celery_queue, request):
+    """Start workers on demand; every one started is stopped when the test ends."""
+    started: list[Worker] = []
+
+    def start(name: str = "w") -> Worker:
+        worker = Worker(worker_env, celery_queue, f"cwt-{name}-{uuid.uuid4().hex[:6]}").start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for worker in started:
+            print(f"--- {worker.name} log ---\n{worker.output()[-4000:]}")
+
+
+@pytest.fixture
+def sandbox(live_server, db, app, celery_queue) -> Sandbox:
+    """A fresh sandbox and an empty session queue."""
+    box = Sandbox(live_server)
+    box.reset()
+    if production_stack():
+        with app.extensions["celery"].connection_for_write() as conn:
+            conn.default_channel.queue_purge(celery_queue)
+    return box
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
