@@ -35,7 +35,7 @@ test-production:  ## PostgreSQL + Redis
 	@echo "== tests on the production stack (PostgreSQL + Redis) =="
 	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -q
 
-bench: dev-deps assets  ## Household page vs trivial JSON on gunicorn + PostgreSQL (see bench/)
+bench: dev-deps assets  ## Household page vs trivial JSON, then the WeChat callback, on gunicorn + PostgreSQL (see bench/)
 	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
 	PG_URL=$(PG_URL) bash bench/run.sh
 

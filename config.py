@@ -113,10 +113,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # h5: plaques carry the plain QR to /h/<code> (works with any account); oa: the official
         # account's permanent parametric code, where one has been created.
         "PLAQUE_QR": os.environ.get("PLAQUE_QR", "h5"),
+        "WECHAT_QR_LIMIT": int(os.environ.get("WECHAT_QR_LIMIT", "100000")),  # permanent codes per account
+        "MP_ENV_VERSION": os.environ.get("MP_ENV_VERSION", "release"),  # release | trial | develop
         # Celery: the queue this app sends to and its workers read (a test session uses its own);
         # a dead worker's unacknowledged tasks come back after the visibility timeout.
         "CELERY_TASK_DEFAULT_QUEUE": os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"),
-        "CELERY_VISIBILITY_TIMEOUT": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+        # 360 s: longer than the longest retry wait (jobs.backoff caps at 240 s plus jitter), and
+        # short enough that a task lost with a killed worker is resent inside WeChat's 10-minute
+        # client_msg_id window, so the platform still drops a repeat.
+        "CELERY_VISIBILITY_TIMEOUT": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "360")),
         # Push retries wait about this long, then twice as long each time (with jitter).
         "PUSH_RETRY_BASE_SECONDS": float(os.environ.get("PUSH_RETRY_BASE_SECONDS", "10")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -148,7 +153,9 @@ def load_config(overrides: dict | None = None) -> dict:
     config["WECHAT_ENABLED"] = real_account or config["WECHAT_SANDBOX"]
     if config["WECHAT_SANDBOX"]:
         config.update(SANDBOX_ACCOUNT)
-        config["WECHAT_API_BASE"] = config["WECHAT_OPEN_BASE"] = config["PUBLIC_BASE_URL"] + "/sandbox"
+        sandbox_base = config["PUBLIC_BASE_URL"] + "/sandbox"
+        for key in ("WECHAT_API_BASE", "WECHAT_OPEN_BASE"):
+            config[key] = overrides.get(key, sandbox_base)
     # Celery: a broker only with Redis; the embedded default runs tasks in-process after commit.
     config.setdefault("CELERY_BROKER_URL", redis_url)
     config["TASKS_INLINE"] = config.get("TASKS_INLINE", not config["CELERY_BROKER_URL"])

@@ -10,7 +10,7 @@
 -- never short-circuits a request: every one is a fresh event, handled in full. USERS = 0: each
 -- request comes from someone the app has never heard from (their identity row is created);
 -- USERS = N: from a pool of N followers, oBenchFollower000000 … (the driver subscribes them
--- first), as a village's regulars would; CreateTime still makes every event distinct.
+-- first), as a village's regulars would; CreateTime makes every event distinct.
 --
 -- done() prints the BENCH line of bench/latency.lua plus how the callback answered:
 --   cards=N (a one-article news reply) duplicates=N ("success") others=N (anything else)
@@ -26,7 +26,7 @@ local base_time = 0
 cards, duplicates, others = 0, 0, 0 -- globals: done() reads them from every thread
 
 local BODY = "<xml><ToUserName><![CDATA[gh_b0000000benc]]></ToUserName>" ..
-  "<FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>" ..
+  "<FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%s</CreateTime>" ..
   "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event>" ..
   "<EventKey><![CDATA[%s]]></EventKey><Ticket><![CDATA[gQFbenchTicket]]></Ticket></xml>"
 local HEADERS = { ["Content-Type"] = "text/xml" }
@@ -68,8 +68,10 @@ function request()
   else
     openid = string.format("oBench%s%09d", run_tag, sent)
   end
-  -- CreateTime only has to differ per sender; base_time + sent keeps every event distinct.
-  local body = string.format(BODY, openid, base_time + sent, line[2])
+  -- Seconds, thread, sequence: no two requests of any run share a CreateTime, so no sender
+  -- from the pool ever repeats an event (the callback reads CreateTime only for dedupe).
+  local create_time = string.format("%d%d%07d", base_time, thread_index or 0, sent)
+  local body = string.format(BODY, openid, create_time, line[2])
   return wrk.format("POST", line[1], HEADERS, body)
 end
 

@@ -74,11 +74,12 @@ def signed_query(token: str, n: int) -> str:
     return urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
 
 
-def scan_body(openid: str, scene: str, create_time: int) -> bytes:
+def event_body(openid: str, create_time: int, event: str, key: str | None = None) -> bytes:
+    key_xml = f"<EventKey><![CDATA[{key}]]></EventKey>" if key else ""
     return (
         f"<xml><ToUserName><![CDATA[gh_b0000000benc]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
         f"</FromUserName><CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-        f"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[{scene}]]></EventKey></xml>"
+        f"<Event><![CDATA[{event}]]></Event>{key_xml}</xml>"
     ).encode()
 
 
@@ -88,21 +89,26 @@ def post(url: str, body: bytes) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-def warm_cards(base: str, token: str, codes: list[str]) -> float:
-    """One SCAN per household through the callback; each must be that household's card."""
-    started = int(time.time())
+def warm_up(base: str, token: str, codes: list[str]) -> float:
+    """The followers subscribe (as they did long before any scan), then one SCAN per household
+    fills the page cache the cards are read from; each answer is checked. Returns the slowest, ms."""
+    now = int(time.time())
 
-    def scan(item: tuple[int, str]) -> float:
+    def send(item: tuple[int, str | None]) -> float:
         n, code = item
         clock = time.perf_counter()
-        body = scan_body(f"oBenchWarm{n:06d}", f"h_{code}", started)
+        if code is None:
+            body, want = event_body(f"oBenchFollower{n:06d}", now, "subscribe"), "<MsgType><![CDATA[text]]>"
+        else:
+            body, want = event_body(f"oBenchWarm{n:06d}", now, "SCAN", f"h_{code}"), f"/h/{code}]]>"
         status, text = post(f"{base}/wechat/callback?{signed_query(token, n)}", body)
-        if status != 200 or "<ArticleCount>1</ArticleCount>" not in text or f"/h/{code}]]>" not in text:
-            raise BenchError(f"warm-up: SCAN of household {n} did not answer its card ({status}: {text[:80]!r})")
+        if status != 200 or want not in text:
+            raise BenchError(f"warm-up: event {n} was answered {status} {text[:80]!r}, not with {want!r}")
         return (time.perf_counter() - clock) * 1000
 
+    followers = [(n, None) for n in range(CALLBACK_USERS)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return max(pool.map(scan, enumerate(codes)))
+        return max(pool.map(send, followers + list(enumerate(codes))))
 
 
 def main() -> int:
@@ -130,23 +136,28 @@ def main() -> int:
             raise BenchError(f"the callback is not on (signed GET answered {echo[0]}): are the WECHAT_* settings read?")
 
         clock = time.monotonic()
-        slowest = warm_cards(base, token, codes)
+        slowest = warm_up(base, token, codes)
         took = time.monotonic() - clock
-        log(f"warm-up: {len(codes)} SCANs answered with their cards in {took:.1f}s (slowest {slowest:.0f} ms)")
-        script_args = (str(CALLBACK_USERS),)
-        wrk(base, livez_file, WARMUP, latency=False)
-        wrk(base, requests_file, WARMUP, latency=False, script="callback.lua", script_args=script_args)
+        log(f"warm-up: {CALLBACK_USERS} followers subscribed, {len(codes)} cards built in {took:.1f}s")
+        log(f"warm-up: slowest event {slowest:.0f} ms")
 
-        rounds = []
+        def scans(duration: str, users: int, **kw) -> dict:
+            return wrk(base, requests_file, duration, script="callback.lua", script_args=(str(users),), **kw)
+
+        wrk(base, livez_file, WARMUP, latency=False)
+        scans(WARMUP, CALLBACK_USERS, latency=False)
+        passes: dict[str, list[dict]] = {"livez": [], "followers": [], "newcomers": []}
         for n in range(1, ROUNDS + 1):
-            log(f"round {n}/{ROUNDS}: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency  GET /livez")
-            livez = wrk(base, livez_file, DURATION, pgid=gunicorn.pid)
-            log(f"round {n}/{ROUNDS}: same, POST /wechat/callback (SCAN over {len(codes)} codes)")
-            scan = wrk(base, requests_file, DURATION, pgid=gunicorn.pid, script="callback.lua", script_args=script_args)
-            rounds.append((livez, scan))
-            log(f"round {n}/{ROUNDS}: callback p99 {scan['p99_us'] / 1000:.2f} ms, {scan['rps']:.0f} req/s")
-        rounds.sort(key=lambda pair: pair[1]["p99_us"])
-        livez, scan = rounds[len(rounds) // 2]
+            log(f"round {n}/{ROUNDS}: wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency: /livez, then SCANs")
+            passes["livez"].append(wrk(base, livez_file, DURATION, pgid=gunicorn.pid))
+            passes["followers"].append(scans(DURATION, CALLBACK_USERS, pgid=gunicorn.pid))
+            passes["newcomers"].append(scans(DURATION, 0, pgid=gunicorn.pid))
+            log(
+                f"round {n}/{ROUNDS}: "
+                + ", ".join(f"{k} p99 {v[-1]['p99_us'] / 1000:.2f} ms" for k, v in passes.items())
+            )
+        # Each pass's median round by p99.
+        medians = {k: sorted(v, key=lambda r: r["p99_us"])[len(v) // 2] for k, v in passes.items()}
         if gunicorn.poll() is not None:
             raise BenchError("gunicorn died during the run")
         log_lines = (tmp / "gunicorn.log").read_text(errors="replace").splitlines()
@@ -154,46 +165,60 @@ def main() -> int:
     finally:
         stop_gunicorn(gunicorn)
         shutil.rmtree(tmp, ignore_errors=True)
-    return report(livez, scan, len(codes), trouble)
+    return report(medians, len(codes), trouble)
 
 
-def report(livez: dict, scan: dict, n_codes: int, trouble: list[str]) -> int:
+def report(medians: dict[str, dict], n_codes: int, trouble: list[str]) -> int:
     ms = lambda us: us / 1000  # noqa: E731
-    senders = f"a pool of {CALLBACK_USERS} followers" if CALLBACK_USERS else "a new follower per request"
     print()
     print(
         f"村务通 callback benchmark: gunicorn {WORKERS} {WORKER_CLASS} workers on PostgreSQL + Redis, "
         f"{os.cpu_count()} CPUs, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, median of {ROUNDS} rounds by p99"
     )
-    print(f"SCAN events over {n_codes} household codes, from {senders}")
+    print(f"SCAN events over {n_codes} household codes, every one fresh (its own FromUserName + CreateTime)")
     print()
     print(
-        f"{'endpoint':<30}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+        f"{'pass':<38}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
         f"{'max ms':>8}{'errors':>7}{'worker CPU':>12}{'redis CPU':>11}{'others':>8}"
     )
-    for name, r in (("GET /livez (reference)", livez), ("POST /wechat/callback (SCAN)", scan)):
+    names = {
+        "livez": "GET /livez (reference)",
+        "followers": f"SCAN from {CALLBACK_USERS} followers",
+        "newcomers": "SCAN from a newcomer per request",
+    }
+    for key, r in medians.items():
         print(
-            f"{name:<30}{int(r['requests']):>9}{r['rps']:>8.0f}{ms(r['p50_us']):>8.2f}"
+            f"{names[key]:<38}{int(r['requests']):>9}{r['rps']:>8.0f}{ms(r['p50_us']):>8.2f}"
             f"{ms(r['p90_us']):>8.2f}{ms(r['p99_us']):>8.2f}{ms(r['max_us']):>8.1f}{errors(r):>7}"
             f"{r['gunicorn_us_per_req']:>8.0f} µs{r['redis_us_per_req']:>8.0f} µs{r['other_cores']:>8.2f}"
         )
-    cards, dupes, other = int(scan["cards"]), int(scan["duplicates"]), int(scan["others"])
-    print(f"callback answers: {cards} cards to fresh events, {dupes} duplicates answered `success`, {other} other")
-    if max(livez["other_cores"], scan["other_cores"]) > 0.25:
+    for key in ("followers", "newcomers"):
+        r = medians[key]
+        print(
+            f"  {names[key]}: {int(r['cards'])} cards to fresh events, "
+            f"{int(r['duplicates'])} duplicates answered `success`, {int(r['others'])} other answers"
+        )
+    if max(r["other_cores"] for r in medians.values()) > 0.25:
         print("WARNING: other processes used the CPU during the run; figures are pessimistic and noisy.")
     print()
-    p99 = ms(scan["p99_us"])
-    checks = [
-        (f"callback SCAN p99 = {p99:.2f} ms (budget < {CALLBACK_MAX_P99_MS:.0f} ms)", p99 < CALLBACK_MAX_P99_MS),
-        (
-            f"every answer is a household card ({cards} of {int(scan['requests'])}; {dupes} duplicates, {other} other)",
-            dupes == 0 and other == 0,
-        ),  # fmt: skip
-        (f"no socket errors or non-2xx responses ({errors(livez)} + {errors(scan)})", not errors(livez) + errors(scan)),
-        (f"no worker timeouts, tracebacks or callback warnings in the gunicorn log ({len(trouble)})", not trouble),
-    ]
+    # The budget is for SCAN events, which WeChat sends only for followers. The newcomers pass
+    # (an identity row written by every request) is the dearest case, shown beside it: a SCAN
+    # from someone we had not recorded before, e.g. a follower from before the app existed.
+    p99 = ms(medians["followers"]["p99_us"])
+    budget = f"budget < {CALLBACK_MAX_P99_MS:.0f} ms"
+    checks = [(f"{names['followers']}: p99 = {p99:.2f} ms ({budget})", p99 < CALLBACK_MAX_P99_MS)]
+    for key in ("followers", "newcomers"):
+        wrong = int(medians[key]["duplicates"] + medians[key]["others"])
+        checks.append((f"{names[key]}: every answer a card ({wrong} were not)", wrong == 0))
+    socket_errors = sum(errors(r) for r in medians.values())
+    checks.append((f"no socket errors or non-2xx responses ({socket_errors})", socket_errors == 0))
+    checks.append(
+        (f"no worker timeouts, tracebacks or callback warnings in the gunicorn log ({len(trouble)})", not trouble)
+    )
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    newcomers_p99 = ms(medians["newcomers"]["p99_us"])
+    print(f"INFO  {names['newcomers']}: p99 = {newcomers_p99:.2f} ms (not budgeted: see bench/README.md)")
     for line in trouble[:10]:
         print(f"      {line}")
     failed = not all(ok for _, ok in checks)

@@ -13,8 +13,12 @@ MAX_RETRIES = 6
 
 
 def backoff(retries: int, first: float = 10.0) -> float:
-    """Exponential backoff with jitter: about 10 s, 20 s, 40 s … capped at 10 minutes."""
-    base = min(600.0, first * 2**retries)
+    """Exponential backoff with jitter: about 10 s, 20 s, 40 s … capped at 4 minutes.
+
+    A retry waits in the worker unacknowledged; the cap (plus jitter) keeps that wait below the
+    broker's visibility timeout, or Redis would hand the waiting task to a second worker.
+    """
+    base = min(240.0, first * 2**retries)
     return base + random.uniform(0, base * 0.3)  # noqa: S311  (jitter, not security)
 
 

@@ -77,6 +77,10 @@ def app():
             "CACHE_KEY_PREFIX": f"cwt-test-{os.getpid()}:",
             # Deterministic tests: in-process tasks run right after the commit that queued them.
             "TASKS_INLINE_SYNC": True,
+            # Until a test starts ``live_server``, WeChat calls fail at once (nothing listens on
+            # port 9) instead of looking up a host name.
+            "WECHAT_API_BASE": "http://127.0.0.1:9/sandbox",
+            "WECHAT_OPEN_BASE": "http://127.0.0.1:9/sandbox",
             "RATELIMIT_ENABLED": True,
         }
     )

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.messages import BaseMessage
 
-from app.extensions import cache
+from app.extensions import cache, limiter, redis_client
 from wechat import handlers, xmlsafe
 
 bp = Blueprint("wechat_callback", __name__)
@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 # WeChat resends after 5 s, three tries in all; five minutes outlives every retry.
 DEDUPE_SECONDS = 300
 _QUERY_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """No per-address limits here: WeChat's few servers relay every user's messages, so a limit
+    would silence everyone at once, and a forged request costs one SHA-1 before its 403. It also
+    keeps the limiter's bookkeeping off the SCAN hot path."""
+    return request.blueprint == bp.name
 
 
 @bp.get("/wechat/callback")
@@ -165,13 +173,20 @@ def _dedupe_key(message: BaseMessage) -> str:
 
 
 def _first_delivery(key: str) -> bool:
-    """Claim the key (SET NX on Redis, so across workers); False when it was claimed already."""
+    """Claim the key for DEDUPE_SECONDS; False when it was claimed already (by any worker)."""
     try:
-        return bool(cache.add(key, 1, timeout=DEDUPE_SECONDS))
+        client = redis_client.client
+        if client is None:  # the embedded default: one process, the in-memory cache
+            return bool(cache.add(key, 1, timeout=DEDUPE_SECONDS))
+        # One atomic SET NX EX (cachelib's add is SETNX, then EXPIRE: two round trips, and a
+        # key without expiry if the worker dies between them). Same prefix as the cache, so
+        # clearing the cache clears these too.
+        prefix = current_app.config.get("CACHE_KEY_PREFIX", "cwt:")
+        return bool(client.set(prefix + key, 1, nx=True, ex=DEDUPE_SECONDS))
     except Exception:
-        # Cache down: handling a rare retry twice (a second touch, a second reply) beats
+        # Redis down: handling a rare retry twice (a second touch, a second reply) beats
         # dropping every message.
-        log.warning("wechat callback: dedupe cache unavailable; handling without it")
+        log.warning("wechat callback: dedupe store unavailable; handling without it")
         return True
 
 

@@ -99,7 +99,6 @@ class Client(WeChatClient):
     def http_timeout(self) -> float:
         return float(self._app.config.get("WECHAT_HTTP_TIMEOUT", 5))
 
-    # -- the token ---------------------------------------------------------------------------------
     @property
     def access_token(self) -> str:
         """The shared token: from storage, else fetched once for everyone under the lock."""
@@ -161,7 +160,6 @@ class Client(WeChatClient):
         log.info("wechat %s: fetched a%s token, valid %ss", self.appid, " forced" if force else "", expires_in)
         return token
 
-    # -- calls -------------------------------------------------------------------------------------
     def _url(self, endpoint: str, api_base_url: str | None) -> str:
         if endpoint.startswith("/"):
             return self.api_root + endpoint[1:]
@@ -206,7 +204,7 @@ class Client(WeChatClient):
                     token_retried = True
                     self._refresh(stale=token)
                     continue
-                limited += error.errcode == RATE_LIMITED
+                limited += 1
                 if error.errcode != RATE_LIMITED or limited >= RATE_LIMIT_TRIES:
                     raise
                 pause = float(self._app.config.get("WECHAT_RATE_LIMIT_BACKOFF", 0.5))

@@ -7,19 +7,16 @@ replies: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Pas
 
 from __future__ import annotations
 
-import logging
-
 from flask import current_app
 from wechatpy.messages import BaseMessage
 from wechatpy.replies import ArticlesReply, BaseReply, TextReply
 
 from app.errors import NotFound
-from app.extensions import cache
 from app.services import codes, household_page, identity
+from wechat import contacts
 from wechat.scenes import code_from_event_key
 from wechat.xmlsafe import clean
 
-log = logging.getLogger(__name__)
 CARD_IMAGE = "/static/img/card.png"
 
 WELCOME = (
@@ -46,7 +43,7 @@ def handle(message: BaseMessage) -> BaseReply | None:
     if message.type == "event":
         handler = EVENTS.get(message.event)
         return handler(message) if handler else None
-    record_contact(message.source)  # only followers can write to the account
+    contacts.in_touch(message.source)  # only followers can write to the account
     if message.type == "text":
         return _text_keyword(message)
     return _text(message, HELP)
@@ -56,59 +53,30 @@ def handle(message: BaseMessage) -> BaseReply | None:
 
 
 def on_subscribe(message) -> BaseReply:
-    record_contact(message.source, follow=True)
+    contacts.followed(message.source)
     return _text(message, WELCOME)
 
 
 def on_subscribe_scan(message) -> BaseReply:
     """A new follower who scanned a household plaque: the card, or the welcome for other scenes."""
-    record_contact(message.source, follow=True)
+    contacts.followed(message.source)
     code = code_from_event_key(message.scene_id)
     return household_card(message, code) if code else _text(message, WELCOME)
 
 
 def on_scan(message) -> BaseReply:
-    record_contact(message.source)
+    contacts.in_touch(message.source)
     code = code_from_event_key(message.scene_id)
     return household_card(message, code) if code else _text(message, HELP)
 
 
 def on_unsubscribe(message) -> None:
-    identity.touch(message.source, subscribed=False)  # WeChat shows nothing to someone who left
-    _forget_contact(message.source)
+    contacts.unfollowed(message.source)  # WeChat shows nothing to someone who left
 
 
 def on_click(message) -> BaseReply:
-    record_contact(message.source)
+    contacts.in_touch(message.source)
     return CLICKS.get(message.key, lambda m: _text(m, HELP))(message)
-
-
-# --------------------------------------------------------------------------- contact
-
-
-def record_contact(openid: str, *, follow: bool = False) -> None:
-    """``identity.touch(openid, subscribed=True)``, skipped when it ran for this follower within
-    the last SEEN_EVERY: touch would then write nothing, and skipping spares a busy SCAN its only
-    database round trip. A (re)follow always runs it; an unsubscribe clears the mark (Redis, so
-    every worker sees it)."""
-    key = f"wx:contact:{openid}"
-    if not follow and _quietly(cache.get, key):
-        return
-    identity.touch(openid, subscribed=True)
-    _quietly(cache.set, key, 1, timeout=int(identity.SEEN_EVERY.total_seconds()))
-
-
-def _forget_contact(openid: str) -> None:
-    _quietly(cache.delete, f"wx:contact:{openid}")
-
-
-def _quietly(action, *args, **kwargs):
-    """A cache call that must not cost the reply: None (and a warning) when the cache is down."""
-    try:
-        return action(*args, **kwargs)
-    except Exception:
-        log.warning("wechat handlers: cache unavailable; contact recorded without it")
-        return None
 
 
 # --------------------------------------------------------------------------- replies

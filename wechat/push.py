@@ -154,8 +154,8 @@ def _try_channel(notification: Notification, channel: str, identity: WechatIdent
         .order_by(NotificationDelivery.id.desc())
         .limit(1)
     )
-    if last is not None and last.status == "error" and last.errcode not in TRANSIENT:
-        return "skipped"  # refused for good on an earlier try
+    if last is not None and last.status == "error" and last.errcode is not None and last.errcode not in TRANSIENT:
+        return "skipped"  # refused for good on an earlier try (a network error has no errcode)
     if last is not None and last.status == "sending":
         # The process died during that call: did it arrive? Only the platform's dedupe makes a
         # resend safe, and only within its window.

@@ -44,7 +44,7 @@ class CodeRefused(Exception):
 
 
 def create_for_household(household_id: int, *, retry_failed: bool = False) -> dict[str, str]:
-    """Make the household's missing codes; returns {kind: status}. Raises ``RetryLater`` at the end if needed."""
+    """Make the household's missing codes; returns {kind: status}, or raises ``RetryLater`` (busy, unreachable)."""
     if not current_app.config.get("WECHAT_ENABLED"):
         return {}
     household = db.session.get(Household, household_id)

@@ -69,26 +69,27 @@ def encrypted_part(raw: bytes) -> str:
 def read_message(raw: bytes | str) -> BaseMessage:
     """A wechatpy message or event from a plain body, with the fields we rely on checked."""
     text = check_text(raw)
-    fields = parse_fields(text)
+    try:
+        # One parse: wechatpy's (xmltodict over expat, entities disabled), checked afterwards.
+        message = parse_message(text)
+        fields = message._data  # the parsed <xml> children (wechatpy 1.8 keeps them here)
+    except Exception:  # expat errors, the entity guard, a root without fields, nested MsgType …
+        raise UnsafeXML("malformed XML or not a WeChat message") from None
+    if not isinstance(fields, dict):
+        raise UnsafeXML("no <xml> root with fields")
     for name in ("ToUserName", "FromUserName"):
         if not isinstance(fields.get(name), str) or not _ACCOUNT.match(fields[name]):
             raise UnsafeXML(f"missing or odd {name}")
     if not isinstance(fields.get("CreateTime"), str) or not _DIGITS.match(fields["CreateTime"]):
         raise UnsafeXML("missing or odd CreateTime")
-    msg_type = fields.get("MsgType")
-    if not isinstance(msg_type, str) or not msg_type:
-        raise UnsafeXML("missing MsgType")
-    if msg_type.lower() == "event" and not isinstance(fields.get("Event"), str):
+    if fields.get("MsgType", "").lower() == "event" and not isinstance(fields.get("Event"), str):
         raise UnsafeXML("event without Event")
     if "MsgId" in fields and not (isinstance(fields["MsgId"], str) and _DIGITS.match(fields["MsgId"])):
         raise UnsafeXML("odd MsgId")
     for name in ("EventKey", "Content"):
-        if name in fields and fields[name] is not None and not isinstance(fields[name], str):
+        if fields.get(name) is not None and not isinstance(fields[name], str):
             raise UnsafeXML(f"nested {name}")
-    try:
-        return parse_message(text)
-    except Exception:
-        raise UnsafeXML("wechatpy could not read the message") from None
+    return message
 
 
 def clean(value: object, limit: int = 600) -> str:

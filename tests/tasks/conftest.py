@@ -127,9 +127,10 @@ def start_worker(worker_env, celery_queue, request):
     for worker in started:
         worker.stop()
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        for worker in started:
+    for worker in started:
+        if failed is not None and failed.failed:
             print(f"--- {worker.name} log ---\n{worker.output()[-4000:]}")
+        worker.log.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -1,35 +1,35 @@
-"""Drive the stand-in platform (wechat/sandbox) from tests: reset it, arm faults, read its counters."""
+"""A fresh stand-in platform for client, code and menu tests (driven through tests/push_helpers.Sandbox)."""
 
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
-import requests
+from tests.push_helpers import Sandbox
 
 
+def fresh_platform(app, base: str, monkeypatch) -> Sandbox:
+    """Reset the sandbox; give the test a token store of its own (other runs may share the Redis)."""
+    platform = Sandbox(base)
+    platform.reset()
+    monkeypatch.setitem(app.config, "WECHAT_TOKEN_PREFIX", f"cwt-test:wx:{uuid.uuid4().hex[:8]}")
+    monkeypatch.setitem(app.config, "WECHAT_RATE_LIMIT_BACKOFF", 0.01)
+    return platform
+
+
+def stable_fetches(platform: Sandbox, appid: str) -> int:
+    """How many times ``cgi-bin/stable_token`` was called for ``appid``."""
+    return platform.state()["counters"]["stable_token"].get(appid, 0)
+
+
+# Plain functions on the live server's base URL (used by the OAuth tests).
 def control(base: str, what: str, **body) -> dict:
-    answer = requests.post(f"{base}/sandbox/_control/{what}", json=body, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+    """POST ``/sandbox/_control/<what>`` and return its JSON answer."""
+    return Sandbox(base)._post(what, **body)
 
 
 def state(base: str) -> dict:
-    return requests.get(f"{base}/sandbox/_control/state", timeout=5).json()
-
-
-def stable_fetches(base: str, appid: str) -> int:
-    return state(base)["counters"]["stable_token"].get(appid, 0)
+    return Sandbox(base).state()
 
 
 def calls(base: str, api: str) -> int:
-    return state(base)["counters"]["calls"].get(api, 0)
-
-
-@contextmanager
-def fresh_platform(app, base: str, monkeypatch):
-    """A reset sandbox and a token store of our own (other test runs may share the Redis)."""
-    control(base, "reset")
-    monkeypatch.setitem(app.config, "WECHAT_TOKEN_PREFIX", f"cwt-test:wx:{uuid.uuid4().hex[:8]}")
-    monkeypatch.setitem(app.config, "WECHAT_RATE_LIMIT_BACKOFF", 0.01)
-    yield base
+    return Sandbox(base).calls(api)

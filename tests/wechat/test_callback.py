@@ -16,32 +16,15 @@ from tests.helpers import code_of, make_household
 from tests.wechat.wx import WeChat, event_xml, openid, text_xml
 
 OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
-BILLION_LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-    "<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>{sender}</FromUserName>"
-    "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>&lol3;</Content>"
-    "<MsgId>1234567890123456</MsgId></xml>"
+_MESSAGE = (
+    "<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>{{sender}}</FromUserName><CreateTime>1700000000"
+    "</CreateTime><MsgType>text</MsgType><Content>&{entity};</Content><MsgId>1234567890123456</MsgId></xml>"
 )
-XXE = (
-    '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    "<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>{sender}</FromUserName>"
-    "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>&xxe;</Content>"
-    "<MsgId>1234567890123457</MsgId></xml>"
-)
-# No DOCTYPE keyword, just a lower-case internal subset declaration: still refused.
+LOLS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 9))
+BILLION_LAUGHS = f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{LOLS}]>' + _MESSAGE.format(entity="lol8")
+XXE = '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + _MESSAGE.format(entity="xxe")
+# No DOCTYPE keyword, just a lower-case entity declaration: still refused.
 LOWER_ENTITY = '<!entity x "y"><xml><FromUserName>{sender}</FromUserName></xml>'
-
-
-@pytest.fixture
-def wechat(client, app):
-    return WeChat(client, app.config)
-
-
-@pytest.fixture
-def safe_wechat(client, app):
-    return WeChat(client, app.config, aes_key=app.config["WECHAT_AES_KEY"])
 
 
 def identities() -> int:

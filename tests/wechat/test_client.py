@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from tests.conftest import production_stack
-from tests.wechat.sandbox_control import calls, control, fresh_platform, stable_fetches
+from tests.wechat.sandbox_control import fresh_platform, stable_fetches
 from wechat.client import WechatError, WechatUnavailable, get_client
 
 QR = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": "h_test-client"}}}
@@ -22,8 +22,9 @@ QR = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str"
 
 @pytest.fixture
 def sandbox(app, live_server, monkeypatch):
-    with fresh_platform(app, live_server, monkeypatch), app.app_context():
-        yield live_server
+    platform = fresh_platform(app, live_server, monkeypatch)
+    with app.app_context():
+        yield platform
 
 
 def test_threads_get_one_shared_token_fetched_once(app, sandbox):
@@ -58,9 +59,9 @@ with app.app_context():
 
 
 @pytest.mark.skipif(not production_stack(), reason="two processes share a token only through Redis (production stack)")
-def test_two_processes_share_one_token(app, sandbox, tmp_path):
+def test_two_processes_share_one_token(app, sandbox, live_server):
     assert app.config["REDIS_URL"], "the production stack runs with Redis"
-    env = {**os.environ, "PUBLIC_BASE_URL": sandbox, "REDIS_URL": app.config["REDIS_URL"], "PYTHONPATH": "."}
+    env = {**os.environ, "PUBLIC_BASE_URL": live_server, "REDIS_URL": app.config["REDIS_URL"], "PYTHONPATH": "."}
     prefix = app.config["WECHAT_TOKEN_PREFIX"]
     procs = [
         subprocess.Popen(
@@ -86,42 +87,42 @@ def test_two_processes_share_one_token(app, sandbox, tmp_path):
 
 def test_persistent_invalid_token_stops_after_two_attempts(app, sandbox):
     get_client().access_token  # noqa: B018  (a token first, so the retry has one to replace)
-    control(sandbox, "fail", api="qrcode_create", errcode=40001, times=10)
+    sandbox.fail("qrcode_create", 40001, times=10)
     with pytest.raises(WechatError) as raised:
         get_client().qrcode.create(QR)
     assert raised.value.errcode == 40001
-    assert calls(sandbox, "qrcode_create") == 2
+    assert sandbox.calls("qrcode_create") == 2
     assert stable_fetches(sandbox, app.config["WECHAT_APPID"]) == 2  # the first and one forced refresh
 
 
 def test_an_expired_token_is_refreshed_once_and_the_call_succeeds(app, sandbox):
     stale = get_client().access_token
-    control(sandbox, "fail", api="qrcode_create", errcode=42001, times=1)
+    sandbox.fail("qrcode_create", 42001, times=1)
     assert get_client().qrcode.create(QR)["ticket"]
     assert get_client().access_token != stale
 
 
 def test_rate_limit_is_retried_once_then_raised(app, sandbox):
-    control(sandbox, "fail", api="qrcode_create", errcode=45009, times=2)
+    sandbox.fail("qrcode_create", 45009, times=2)
     with pytest.raises(WechatError) as raised:
         get_client().qrcode.create(QR)
     assert raised.value.errcode == 45009 and raised.value.retryable
-    assert calls(sandbox, "qrcode_create") == 2
-    control(sandbox, "fail", api="qrcode_create", errcode=45009, times=1)
+    assert sandbox.calls("qrcode_create") == 2
+    sandbox.fail("qrcode_create", 45009, times=1)
     assert get_client().qrcode.create(QR)["ticket"]  # one backoff was enough this time
 
 
 def test_other_platform_errors_raise_at_once(app, sandbox):
-    control(sandbox, "fail", api="qrcode_create", errcode=40053, times=1)
+    sandbox.fail("qrcode_create", 40053, times=1)
     with pytest.raises(WechatError) as raised:
         get_client().qrcode.create(QR)
     assert (raised.value.errcode, raised.value.retryable) == (40053, False)
     assert "invalid action info" in raised.value.errmsg
-    assert calls(sandbox, "qrcode_create") == 1
+    assert sandbox.calls("qrcode_create") == 1
 
 
 def test_a_refused_token_fetch_is_a_platform_error(app, sandbox):
-    control(sandbox, "fail", api="stable_token", errcode=40125, times=1)  # as for a wrong AppSecret
+    sandbox.fail("stable_token", 40125, times=1)  # as for a wrong AppSecret
     with pytest.raises(WechatError) as raised:
         get_client().access_token  # noqa: B018
     assert (raised.value.errcode, raised.value.errmsg) == (40125, "invalid appsecret")
@@ -131,6 +132,8 @@ def test_a_refused_token_fetch_is_a_platform_error(app, sandbox):
 def test_mini_program_calls_go_to_the_wxa_base(app, sandbox):
     body = {"scene": "abc", "page": "pages/household/index", "check_path": False, "env_version": "release"}
     answer = get_client("mp").post("/wxa/getwxacodeunlimit", data=body)
+    assert answer.content.startswith(b"\x89PNG")
+    answer = get_client("mp").wxa.get_wxa_code_unlimited("abc", page="pages/household/index")  # wechatpy's own
     assert answer.content.startswith(b"\x89PNG")
     assert stable_fetches(sandbox, app.config["MP_APPID"]) == 1
 
@@ -173,7 +176,7 @@ def test_unreachable_platform_is_unavailable_not_a_crash(app, db, monkeypatch):
 
 def test_logs_never_show_the_token_or_secret(app, sandbox, caplog):
     caplog.set_level(logging.INFO)
-    control(sandbox, "fail", api="qrcode_create", errcode=40001, times=1)
+    sandbox.fail("qrcode_create", 40001, times=1)
     get_client().qrcode.create(QR)
     token, secret = get_client().access_token, app.config["WECHAT_SECRET"]
     ours = [r for r in caplog.records if r.name != "werkzeug"]  # not the stand-in platform's access log

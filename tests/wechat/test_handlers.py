@@ -10,13 +10,8 @@ from app.models import WechatIdentity
 from app.services import codes, identity
 from tests.conftest import PUBLIC_BASE_URL
 from tests.helpers import award, code_of, make_household, make_village
-from tests.wechat.wx import WeChat, event_xml, openid, text_xml
+from tests.wechat.wx import event_xml, openid, text_xml
 from wechat.xmlsafe import clean
-
-
-@pytest.fixture
-def wechat(client, app):
-    return WeChat(client, app.config)
 
 
 def identity_of(sender: str) -> WechatIdentity | None:
@@ -202,3 +197,21 @@ def test_card_banner_is_served(client):
 def test_clean_keeps_cdata_intact():
     assert clean("a]]><b>\x00\x07c") == "a]] ><b>c"
     assert clean("长" * 100, 10) == "长" * 10
+
+
+def test_no_reply_calls_the_wechat_api(wechat, db, monkeypatch):
+    import requests
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the callback must not call out")
+
+    monkeypatch.setattr(requests.Session, "request", refuse)
+    household, sender = make_household(), openid()
+    bind(sender, household.members[0])
+    for body in (
+        event_xml(sender, "subscribe", f"qrscene_h_{code_of(household)}"),
+        event_xml(sender, "SCAN", f"h_{code_of(household)}"),
+        text_xml(sender, "积分"),
+        event_xml(sender, "CLICK", "NOTICES"),
+    ):
+        assert wechat.reply(wechat.post(body))["MsgType"] in ("news", "text")

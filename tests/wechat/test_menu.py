@@ -7,14 +7,13 @@ import json
 import pytest
 
 from tests.conftest import PUBLIC_BASE_URL
-from tests.wechat.sandbox_control import calls, control, fresh_platform, state
+from tests.wechat.sandbox_control import fresh_platform
 from wechat import handlers, menu
 
 
 @pytest.fixture
 def sandbox(app, db, live_server, monkeypatch):
-    with fresh_platform(app, live_server, monkeypatch):
-        yield live_server
+    return fresh_platform(app, live_server, monkeypatch)
 
 
 def buttons(pushed: dict):
@@ -26,7 +25,7 @@ def test_menu_push_sets_the_menu_from_the_file(sandbox, runner, app):
     result = runner.invoke(args=["wechat", "menu", "push"])
     assert result.exit_code == 0, result.output
     assert "菜单已更新：我家积分（我家主页、积分和排名） / 村务公开 / 帮助（绑定微信、使用帮助）" in result.output
-    stored = state(sandbox)["menus"][app.config["WECHAT_APPID"]]
+    stored = sandbox.state()["menus"][app.config["WECHAT_APPID"]]
     assert [b["name"] for b in stored] == ["我家积分", "村务公开", "帮助"]
     urls = [b["url"] for b in buttons({"button": stored}) if b["type"] == "view"]
     assert urls == [f"{PUBLIC_BASE_URL}/me"]  # {PUBLIC_BASE_URL} filled in
@@ -57,11 +56,11 @@ def test_a_bad_menu_is_refused_before_anything_is_sent(sandbox, runner, tmp_path
     result = runner.invoke(args=["wechat", "menu", "push", "--file", str(path)])
     assert result.exit_code == 1
     assert "菜单文件有误，没有提交" in result.output and message in result.output
-    assert calls(sandbox, "menu_create") == 0
+    assert sandbox.calls("menu_create") == 0
 
 
 def test_a_platform_refusal_is_shown_plainly(sandbox, runner):
-    control(sandbox, "fail", api="menu_create", errcode=48001, times=1)
+    sandbox.fail("menu_create", 48001, times=1)
     result = runner.invoke(args=["wechat", "menu", "push"])
     assert result.exit_code == 1
     assert "微信拒绝了菜单（错误 48001）" in result.output and "没有自定义菜单接口的权限" in result.output

@@ -10,11 +10,10 @@ from app.extensions import db as database
 from app.models import Notification, NotificationDelivery
 from app.models.base import utcnow
 from app.services import dispatch, outbox
-from wechat import push
-from wechat.claims import claim
-from wechat.fields import fit
 from tests.helpers import award, code_of, make_household
 from tests.push_helpers import Sandbox, bind, deliveries, notifications
+from wechat import push
+from wechat.claims import claim
 
 
 @pytest.fixture
@@ -106,6 +105,21 @@ def test_subscribe_message_without_acceptance_is_43101_and_inbox_only(sandbox, h
     assert (row.channel, row.errcode) == ("mp_subscribe", 43101)
 
 
+def test_a_retry_skips_the_channel_that_refused_for_good(sandbox, household):
+    user = sandbox.user(follows=False)
+    bind(household.members[0], user)
+    bind(household.members[0], user, app="mp")
+    sandbox.accept(user["mp_openid"], "mp-points-awarded")
+    sandbox.fail("subscribe_send", 45009, times=2)
+    notice = awarded(household)
+    with pytest.raises(push.RetryLater):
+        push.deliver(notice.id)  # template: 43004 for good; subscribe: rate limited
+    calls = sandbox.calls("template_send")
+    assert push.deliver(notice.id) == "sent"
+    assert sandbox.calls("template_send") == calls  # not asked again
+    assert [(r.channel, r.status) for r in deliveries(notice.id)][-1] == ("mp_subscribe", "sent")
+
+
 def test_rate_limit_asks_for_a_retry_then_delivers(sandbox, household):
     user = sandbox.user()
     bind(household.members[0], user)
@@ -121,13 +135,18 @@ def test_rate_limit_asks_for_a_retry_then_delivers(sandbox, household):
 
 
 def test_unreachable_platform_asks_for_a_retry(sandbox, household, app, monkeypatch):
-    bind(household.members[0], sandbox.user())
+    user = sandbox.user()
+    bind(household.members[0], user)
     notice = awarded(household)
+    reachable = app.config["WECHAT_API_BASE"]
     monkeypatch.setitem(app.config, "WECHAT_API_BASE", "http://127.0.0.1:9/sandbox")  # nothing listens
     with pytest.raises(push.RetryLater):
         push.deliver(notice.id)
     [row] = deliveries(notice.id)
     assert row.status == "error" and row.errcode is None and row.errmsg
+    monkeypatch.setitem(app.config, "WECHAT_API_BASE", reachable)  # the network is back
+    assert push.deliver(notice.id) == "sent"
+    assert len(sandbox.inbox(user["openid"])) == 1
 
 
 def test_interrupted_template_send_is_resent_and_dropped_by_the_platform(sandbox, household):
@@ -230,18 +249,3 @@ def test_a_notification_claimed_by_another_task_is_retried_later(sandbox, househ
             push.deliver(notice.id, owner="this-task")
         assert push.deliver(notice.id, owner="another-task") == "sent"  # its own claim: taken over
     assert len(database.session.scalars(database.select(NotificationDelivery)).all()) == 1
-
-
-@pytest.mark.parametrize(
-    "key, value, expected",
-    [
-        ("thing1", "一二三四五六七八九十一二三四五六七八九十", "一二三四五六七八九十一二三四五六七八九十"),
-        ("thing1", "一二三四五六七八九十一二三四五六七八九十多", "一二三四五六七八九十一二三四五六七八九…"),
-        ("character_string2", "+5分", "+5"),
-        ("number3", "共128分", "128"),
-        ("phrase4", "已到账啦啦啦", "已到账啦啦"),
-        ("date4", "2026年3月7日", "2026年3月7日"),
-    ],
-)
-def test_fields_fit_the_platform_limits(key, value, expected):
-    assert fit(key, value) == expected

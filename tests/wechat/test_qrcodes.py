@@ -14,14 +14,13 @@ from app.extensions import db as database
 from app.models import HouseholdCode, WechatCode
 from app.services import codes, dispatch
 from tests.helpers import code_of, make_household, make_village
-from tests.wechat.sandbox_control import calls, control, fresh_platform
+from tests.wechat.sandbox_control import fresh_platform
 from wechat import qrcodes
 
 
 @pytest.fixture
 def sandbox(app, db, live_server, monkeypatch):
-    with fresh_platform(app, live_server, monkeypatch):
-        yield live_server
+    return fresh_platform(app, live_server, monkeypatch)
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_both_codes_are_made_and_kept(sandbox):
     assert "page=pages%2Fhousehold%2Findex" in decoded.text and f"scene={code}" in decoded.text
     # Idempotent: nothing is asked of WeChat a second time.
     assert qrcodes.create_for_household(household.id) == {"oa_qr": "ready", "mp_code": "ready"}
-    assert (calls(sandbox, "qrcode_create"), calls(sandbox, "wxacode")) == (1, 1)
+    assert (sandbox.calls("qrcode_create"), sandbox.calls("wxacode")) == (1, 1)
 
 
 def test_reissue_revokes_the_old_codes_and_makes_new_ones(sandbox, queued):
@@ -78,13 +77,13 @@ def test_cap_reached_refuses_before_calling_wechat(sandbox, queued, app, monkeyp
     assert qrcodes.create_for_household(second.id) == {"oa_qr": "failed", "mp_code": "ready"}
     failed = rows(second)[code_of(second), "oa_qr"]
     assert "永久二维码已达上限（1 个）" in failed.error and failed.ticket is None
-    assert calls(sandbox, "qrcode_create") == 1  # only the first household's
+    assert sandbox.calls("qrcode_create") == 1  # only the first household's
     assert qrcodes.permanent_codes_used() == 1
 
 
 def test_platform_cap_error_reads_the_same(sandbox):
     household = make_household()
-    control(sandbox, "fail", api="qrcode_create", errcode=45029, times=1)
+    sandbox.fail("qrcode_create", 45029, times=1)
     assert qrcodes.create_for_household(household.id)["oa_qr"] == "failed"
     error = rows(household)[code_of(household), "oa_qr"].error
     assert "永久二维码已达上限" in error and "45029" in error
@@ -100,12 +99,12 @@ def test_a_code_breaking_the_scene_rules_is_refused_clearly(sandbox):
     assert qrcodes.create_for_household(household.id) == {"oa_qr": "ready", "mp_code": "failed"}
     error = rows(household)["bad code%", "mp_code"].error
     assert "不符合微信场景值规则" in error and "32" in error
-    assert calls(sandbox, "wxacode") == 0
+    assert sandbox.calls("wxacode") == 0
 
 
 def test_rate_limit_means_try_later_and_keeps_the_row_pending(sandbox):
     household = make_household()
-    control(sandbox, "fail", api="qrcode_create", errcode=45009, times=2)
+    sandbox.fail("qrcode_create", 45009, times=2)
     with pytest.raises(qrcodes.RetryLater):
         qrcodes.create_for_household(household.id)
     row = rows(household)[code_of(household), "oa_qr"]
@@ -125,7 +124,7 @@ def test_unreachable_wechat_means_try_later(sandbox, app, monkeypatch):
 
 def test_other_platform_errors_are_recorded_as_failed(sandbox):
     household = make_household()
-    control(sandbox, "fail", api="wxacode", errcode=41030, times=1)
+    sandbox.fail("wxacode", 41030, times=1)
     assert qrcodes.create_for_household(household.id)["mp_code"] == "failed"
     assert "pages/household/index 不存在" in rows(household)[code_of(household), "mp_code"].error
     # A failed code is not retried by the background job, only when asked (flask wechat codes create).
@@ -138,7 +137,7 @@ def test_account_without_parametric_codes_skips_them(sandbox, app, monkeypatch):
     household = make_household()
     assert qrcodes.create_for_household(household.id) == {"oa_qr": "skipped", "mp_code": "ready"}
     assert "认证服务号" in rows(household)[code_of(household), "oa_qr"].error
-    assert calls(sandbox, "qrcode_create") == 0
+    assert sandbox.calls("qrcode_create") == 0
     assert qrcodes.create_missing() == 0  # nothing more is wanted from this account
 
 
@@ -146,9 +145,9 @@ def test_create_missing_queues_only_households_lacking_codes(sandbox, queued):
     village = make_village()
     done, failed, throttled, new = (make_household(village) for _ in range(4))
     qrcodes.create_for_household(done.id)
-    control(sandbox, "fail", api="wxacode", errcode=41030, times=1)
+    sandbox.fail("wxacode", 41030, times=1)
     qrcodes.create_for_household(failed.id)
-    control(sandbox, "fail", api="qrcode_create", errcode=45009, times=2)
+    sandbox.fail("qrcode_create", 45009, times=2)
     with pytest.raises(qrcodes.RetryLater):
         qrcodes.create_for_household(throttled.id)
     # Failed codes wait for someone to look (flask wechat codes create); pending ones are queued again.

@@ -1,0 +1,28 @@
+"""WeChat tests: a signing stand-in for the platform, and no contacts remembered between tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.wechat.wx import WeChat
+from wechat import contacts
+
+
+@pytest.fixture
+def wechat(client, app):
+    """Posts plain-mode callbacks, signed as WeChat signs them."""
+    return WeChat(client, app.config)
+
+
+@pytest.fixture
+def safe_wechat(client, app):
+    """Posts encrypted ("safe mode") callbacks with the current AES key."""
+    return WeChat(client, app.config, aes_key=app.config["WECHAT_AES_KEY"])
+
+
+@pytest.fixture(autouse=True)
+def _forget_contacts():
+    """The database is emptied between tests; the callback's memory of recent contacts too."""
+    contacts.forget_all()
+    yield
+    contacts.forget_all()
