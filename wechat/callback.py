@@ -20,8 +20,8 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.messages import BaseMessage
 
-from app.extensions import cache, limiter, redis_client
-from wechat import handlers, xmlsafe
+from app.extensions import limiter
+from wechat import handlers, once, xmlsafe
 
 bp = Blueprint("wechat_callback", __name__)
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def receive():
         return _success()
 
     key = _dedupe_key(message)
-    if not _first_delivery(key):
+    if not once.claim(key, DEDUPE_SECONDS):
         # A retry of something already handled (or being handled by another worker). WeChat
         # retries only when our first answer was late or lost, and the first delivery has done
         # its work: the repeat is answered `success` rather than with the reply again.
@@ -79,7 +79,7 @@ def receive():
         body = reply.render() if reply is not None else None
     except Exception:
         # Let WeChat's next retry run the handler again, since this one did nothing.
-        _forget(key)
+        once.release(key)
         log.exception("wechat callback: handler failed for %s from %s", message.type, _mask(message.source))
         return _success()
     if body is None:
@@ -170,31 +170,6 @@ def _dedupe_key(message: BaseMessage) -> str:
         return f"wx:seen:msg:{message.id}"
     ident = f"{message.source}|{message.time}|{getattr(message, 'event', message.type)}"
     return "wx:seen:evt:" + hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
-
-
-def _first_delivery(key: str) -> bool:
-    """Claim the key for DEDUPE_SECONDS; False when it was claimed already (by any worker)."""
-    try:
-        client = redis_client.client
-        if client is None:  # the embedded default: one process, the in-memory cache
-            return bool(cache.add(key, 1, timeout=DEDUPE_SECONDS))
-        # One atomic SET NX EX (cachelib's add is SETNX, then EXPIRE: two round trips, and a
-        # key without expiry if the worker dies between them). Same prefix as the cache, so
-        # clearing the cache clears these too.
-        prefix = current_app.config.get("CACHE_KEY_PREFIX", "cwt:")
-        return bool(client.set(prefix + key, 1, nx=True, ex=DEDUPE_SECONDS))
-    except Exception:
-        # Redis down: handling a rare retry twice (a second touch, a second reply) beats
-        # dropping every message.
-        log.warning("wechat callback: dedupe store unavailable; handling without it")
-        return True
-
-
-def _forget(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:
-        log.warning("wechat callback: could not release dedupe key")
 
 
 def _mask(openid: str | None) -> str:

@@ -28,3 +28,24 @@ def load(if_empty, today):
         raise click.ClickException("--today 格式不对，请写成 2026-05-01 这样的日期。") from None
     result = demo_loader.load_demo(day, only_if_empty=if_empty)
     click.echo(result.message)
+
+
+@demo.command("identities")
+@click.option("--household", "number", required=True, help="演示村的户号，如 0101")
+@friendly_errors
+def identities(number):
+    """打印演示户成员的姓名、身份证后6位和手机号，供在微信沙盒里试“绑定”（只在沙盒模式可用）。"""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.services import audit, register
+    from app.services.demo_loader import DEMO_VILLAGE
+
+    if not current_app.config["WECHAT_SANDBOX"]:
+        raise click.ClickException("只有在沙盒模式（没有配置微信账号、非生产环境）下才能查看演示身份。")
+    household = register.get_household(register.find_village(DEMO_VILLAGE), number)
+    audit.record("命令行", "demo.identities", target=f"household:{household.id}", village_id=household.village_id)
+    db.session.commit()
+    for person in household.members:
+        id_tail = (person.id_number or "")[-6:]
+        click.echo(f"{person.name}\t{person.relation}\t身份证后6位 {id_tail}\t手机 {person.phone or '无'}")

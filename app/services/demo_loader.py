@@ -15,6 +15,7 @@ from app.services.people import PersonInput, snapshot
 from app.services.totals import rebuild_totals
 
 RECORDER = "村委会（演示数据）"
+DEMO_VILLAGE = "大苍村"
 
 
 @dataclass(frozen=True)

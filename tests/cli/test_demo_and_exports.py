@@ -98,3 +98,17 @@ def test_plaques_for_an_unknown_village_fail_clearly(demo, runner, tmp_path):
     result = runner.invoke(args=["plaques", "render", "--village", "小苍村", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "没有叫“小苍村”的村" in result.output
+
+
+def test_demo_identities_help_try_binding_in_the_sandbox_only(demo, runner, app):
+    result = runner.invoke(args=["demo", "identities", "--household", "0101"])
+    assert result.exit_code == 0, result.output
+    household = demo.session.scalar(select(Household).where(Household.number == "0101"))
+    for person in household.members:
+        assert person.name in result.output and person.id_number[-6:] in result.output
+    app.config["WECHAT_SANDBOX"] = False
+    try:
+        refused = runner.invoke(args=["demo", "identities", "--household", "0101"])
+    finally:
+        app.config["WECHAT_SANDBOX"] = True
+    assert refused.exit_code == 1 and "沙盒" in refused.output
