@@ -56,6 +56,7 @@ from app import create_app  # noqa: E402  (after the environment is set)
 from app.extensions import cache  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
 from app.services import page_cache  # noqa: E402
+from wechat import once  # noqa: E402
 
 TEST_KEY = Fernet.generate_key().decode()
 PUBLIC_BASE_URL = "https://cun.example.cn"
@@ -115,6 +116,7 @@ def wipe():
     _db.session.commit()
     cache.clear()
     page_cache.forget_local()
+    once.forget_local()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Short-lived marks shared by every worker: "this was done already" for the next N seconds.
 
-Redis in production (one atomic ``SET key 1 NX EX n``); the in-memory cache in the embedded
-default, which is one process. Keys carry the cache's prefix, so clearing the cache clears them.
+Redis in production (one atomic ``SET key 1 NX EX n``, keys under the cache's prefix); in the
+embedded default, which is one process, a dict with expiry times in this process.
 Every call degrades to "not claimed yet" when the store is down: doing something twice is the
 lesser harm for the callback than refusing to do it.
 """
@@ -9,10 +9,13 @@ lesser harm for the callback than refusing to do it.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 
 from flask import current_app
 
-from app.extensions import cache, redis_client
+from app.extensions import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ def claim(key: str, seconds: int) -> bool:
     try:
         client = redis_client.client
         if client is None:
-            return bool(cache.add(key, 1, timeout=seconds))
+            return _local.claim(key, seconds)
         # One round trip, atomic. (cachelib's add is SETNX then EXPIRE: two round trips, and a
         # mark that never expires if the worker dies between them.)
         return bool(client.set(_prefixed(key), 1, nx=True, ex=seconds))
@@ -36,7 +39,7 @@ def mark(key: str, seconds: int) -> None:
     try:
         client = redis_client.client
         if client is None:
-            cache.set(key, 1, timeout=seconds)
+            _local.mark(key, seconds)
         else:
             client.set(_prefixed(key), 1, ex=seconds)
     except Exception:
@@ -46,9 +49,59 @@ def mark(key: str, seconds: int) -> None:
 def release(key: str) -> None:
     """Remove the mark, so the next claim succeeds."""
     try:
-        cache.delete(key)
+        client = redis_client.client
+        if client is None:
+            _local.release(key)
+        else:
+            client.delete(_prefixed(key))
     except Exception:
         log.warning("wechat: shared marks unavailable; %s not released", key.split(":", 2)[1])
+
+
+class _LocalMarks:
+    """The embedded default's marks: one process, so a dict with expiry times will do. (A
+    general-purpose cache here would prune by sorting all its keys once it fills up.)"""
+
+    LIMIT = 100_000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def claim(self, key: str, seconds: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            until = self._until.get(key)
+            if until is not None and until > now:
+                return False
+            self._set(key, now + seconds)
+            return True
+
+    def mark(self, key: str, seconds: int) -> None:
+        with self._lock:
+            self._set(key, time.monotonic() + seconds)
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._until.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+    def _set(self, key: str, until: float) -> None:
+        self._until[key] = until
+        self._until.move_to_end(key)
+        while len(self._until) > self.LIMIT:  # oldest first; they expire first too
+            self._until.popitem(last=False)
+
+
+_local = _LocalMarks()
+
+
+def forget_local() -> None:
+    """Drop this process's marks (tests that empty the database and cache)."""
+    _local.clear()
 
 
 def _prefixed(key: str) -> str:
