@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Household, PointsEntry, Region, Villager
 from app.services import codes, page_cache, standings
+from app.services.paging import page_of
 
 T = TypeVar("T")
 
@@ -95,19 +96,13 @@ def household_view(found, page: int = 1) -> dict:
 
 def history_page(household_id: int, page: int) -> dict:
     """One page of the household's ledger, newest first, with reversals marked."""
-    size = current_app.config["HISTORY_PAGE_SIZE"]
-    total = db.session.scalar(
-        select(func.count()).select_from(PointsEntry).where(PointsEntry.household_id == household_id)
+    entries, page, pages, total = page_of(
+        PointsEntry,
+        (PointsEntry.household_id == household_id,),
+        (PointsEntry.occurred_on.desc(), PointsEntry.id.desc()),
+        page,
+        current_app.config["HISTORY_PAGE_SIZE"],
     )
-    pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
-    entries = db.session.scalars(
-        select(PointsEntry)
-        .where(PointsEntry.household_id == household_id)
-        .order_by(PointsEntry.occurred_on.desc(), PointsEntry.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
-    ).all()
     ids = [e.id for e in entries]
     reversed_ids = set(
         db.session.scalars(select(PointsEntry.reverses_id).where(PointsEntry.reverses_id.in_(ids))) if ids else []

@@ -8,24 +8,20 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Notification
 from app.models.base import utcnow
+from app.services.paging import page_of
 
 PAGE_SIZE = 20
 
 
 def inbox(villager_id: int, page: int = 1, size: int = PAGE_SIZE) -> dict:
     """One page of a villager's notifications, newest first, with the unread count."""
-    total = db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.villager_id == villager_id)
+    rows, page, pages, total = page_of(
+        Notification,
+        (Notification.villager_id == villager_id,),
+        (Notification.created_at.desc(), Notification.id.desc()),
+        page,
+        size,
     )
-    pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.villager_id == villager_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * size)
-        .limit(size)
-    ).all()
     items = [
         {
             "id": n.id,
