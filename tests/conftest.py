@@ -7,6 +7,7 @@ with TEST_DATABASE_URL / TEST_REDIS_URL on PostgreSQL + Redis.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import tempfile
 
@@ -161,6 +162,8 @@ def live_server(app):
 
     from werkzeug.serving import make_server
 
+    # The dev server logs each request line, query strings (sandbox tokens) included: keep quiet.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
