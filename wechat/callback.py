@@ -33,15 +33,17 @@ _QUERY_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 @bp.get("/wechat/callback")
 def verify():
     """Server verification when the URL is saved in the WeChat console: echo ``echostr``."""
-    if not _query_signed():
+    args = request.args
+    if not _query_signed(args):
         return _forbidden()
-    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+    return Response(args.get("echostr", ""), mimetype="text/plain")
 
 
 @bp.post("/wechat/callback")
 def receive():
     """One message or event from WeChat, answered with a passive reply or ``success``."""
-    if not _query_signed():
+    args = request.args  # one trip through the request proxy; the query is parsed once
+    if not _query_signed(args):
         return _forbidden()
     raw = _read_body()
     if raw is None:
@@ -49,11 +51,11 @@ def receive():
         return _success()
     crypto = None
     try:
-        if request.args.get("encrypt_type", "raw").lower() == "aes":
+        if args.get("encrypt_type", "raw").lower() == "aes":
             encrypted = xmlsafe.encrypted_part(raw)
-            if not _signature_ok(request.args.get("msg_signature"), encrypted):
+            if not _signature_ok(args, args.get("msg_signature"), encrypted):
                 return _forbidden()
-            crypto, raw = _decrypt(encrypted)
+            crypto, raw = _decrypt(args, encrypted)
         message = xmlsafe.read_message(raw)
     except xmlsafe.UnsafeXML as exc:
         log.warning("wechat callback: %s; answered success", exc)
@@ -76,7 +78,7 @@ def receive():
     if body is None:
         return _success()
     if crypto is not None:
-        body = crypto.encrypt_message(body, request.args["nonce"], request.args["timestamp"])
+        body = crypto.encrypt_message(body, args["nonce"], args["timestamp"])
     return Response(body, mimetype="application/xml")
 
 
@@ -87,21 +89,21 @@ def _sha1_sorted(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 (WeChat's protocol)
 
 
-def _signature_ok(signature: str | None, *extra: str) -> bool:
+def _signature_ok(args, signature: str | None, *extra: str) -> bool:
     """sha1 of the sorted token, timestamp, nonce (and ``Encrypt``), compared in constant time."""
     token = current_app.config.get("WECHAT_TOKEN")
     if not token or not signature:
         return False
-    expected = _sha1_sorted(token, request.args["timestamp"], request.args["nonce"], *extra)
+    expected = _sha1_sorted(token, args["timestamp"], args["nonce"], *extra)
     return hmac.compare_digest(expected, signature.lower())
 
 
-def _query_signed() -> bool:
+def _query_signed(args) -> bool:
     # timestamp and nonce go back into an encrypted reply: keep them to harmless characters.
     for name in ("timestamp", "nonce"):
-        if not _QUERY_VALUE.match(request.args.get(name, "")):
+        if not _QUERY_VALUE.match(args.get(name, "")):
             return False
-    return _signature_ok(request.args.get("signature"))
+    return _signature_ok(args, args.get("signature"))
 
 
 def _forbidden() -> Response:
@@ -130,11 +132,10 @@ def _crypto(token: str, aes_key: str, appid: str) -> WeChatCrypto:
     return WeChatCrypto(token, aes_key, appid)
 
 
-def _decrypt(encrypted: str) -> tuple[WeChatCrypto, str]:
+def _decrypt(args, encrypted: str) -> tuple[WeChatCrypto, str]:
     """Decrypt with the current key, then the previous one (rotation); the key that worked
     encrypts the reply. The signature over ``Encrypt`` was checked already."""
     config = current_app.config
-    args = request.args
     for setting in ("WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS"):
         if not config.get(setting):
             continue
@@ -157,9 +158,11 @@ def _dedupe_key(message: BaseMessage) -> str:
     """MsgId for messages; FromUserName + CreateTime for events. The event type is part of the
     key too: a retry repeats it exactly, and two events in one second (subscribe, then LOCATION
     on entering the chat) must both count."""
-    if message.id:
-        return f"wx:seen:msg:{message.id}"
-    ident = f"{message.source}|{message.time}|{getattr(message, 'event', message.type)}"
+    fields = message._data  # checked by xmlsafe.read_message: ids and CreateTime are plain text
+    msg_id = int(fields.get("MsgId") or 0)  # what message.id gives, without the field descriptors
+    if msg_id:
+        return f"wx:seen:msg:{msg_id}"
+    ident = f"{fields['FromUserName']}|{int(fields['CreateTime'])}|{getattr(message, 'event', message.type)}"
     return "wx:seen:evt:" + hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
 
 

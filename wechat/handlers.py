@@ -1,15 +1,16 @@
 """What the official account answers: one function per message or event, services only.
 
-``handle(message)`` returns a wechatpy reply, or None for ``success`` (nothing shown to the user).
-Every reply is built from the database or the page cache, never from the WeChat API. Passive
-replies: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
+``handle(message)`` returns a ``Reply`` (``render()`` gives the XML), or None for ``success``
+(nothing shown to the user). Every reply is built from the database or the page cache, never from
+the WeChat API. Passive replies: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
 """
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app
 from wechatpy.messages import BaseMessage
-from wechatpy.replies import ArticlesReply, BaseReply, TextReply
 
 from app.errors import NotFound
 from app.services import codes, household_page, identity
@@ -38,7 +39,7 @@ UNKNOWN = "没有找到这块门牌对应的人家，可能是二维码有误，
 NO_CODE = "暂时查不到您家的积分，请联系村委会。"
 
 
-def handle(message: BaseMessage) -> BaseReply | None:
+def handle(message: BaseMessage) -> Reply | None:
     """Dispatch one parsed message or event (already verified and deduplicated)."""
     if message.type == "event":
         handler = EVENTS.get(message.event)
@@ -52,19 +53,19 @@ def handle(message: BaseMessage) -> BaseReply | None:
 # --------------------------------------------------------------------------- events
 
 
-def on_subscribe(message) -> BaseReply:
+def on_subscribe(message) -> Reply:
     contacts.followed(message.source)
     return _text(message, WELCOME)
 
 
-def on_subscribe_scan(message) -> BaseReply:
+def on_subscribe_scan(message) -> Reply:
     """A new follower who scanned a household plaque: the card, or the welcome for other scenes."""
     contacts.followed(message.source)
     code = code_from_event_key(message.scene_id)
     return household_card(message, code) if code else _text(message, WELCOME)
 
 
-def on_scan(message) -> BaseReply:
+def on_scan(message) -> Reply:
     contacts.in_touch(message.source)
     code = code_from_event_key(message.scene_id)
     return household_card(message, code) if code else _text(message, HELP)
@@ -74,7 +75,7 @@ def on_unsubscribe(message) -> None:
     contacts.unfollowed(message.source)  # WeChat shows nothing to someone who left
 
 
-def on_click(message) -> BaseReply:
+def on_click(message) -> Reply:
     contacts.in_touch(message.source)
     return CLICKS.get(message.key, lambda m: _text(m, HELP))(message)
 
@@ -82,7 +83,7 @@ def on_click(message) -> BaseReply:
 # --------------------------------------------------------------------------- replies
 
 
-def household_card(message, code: str) -> BaseReply:
+def household_card(message, code: str) -> Reply:
     """The one-article card of the household behind ``code``; a polite text for other codes."""
     try:
         view = household_page.cached_view(code, 1, "json", lambda v: v)
@@ -104,10 +105,10 @@ def household_card(message, code: str) -> BaseReply:
         "image": base + CARD_IMAGE,
         "url": f"{base}/h/{code}",
     }
-    return ArticlesReply(message=message, articles=[article])  # a passive reply holds one article
+    return Reply(message, _NEWS, **article)  # a passive reply holds one article
 
 
-def my_points(message) -> BaseReply:
+def my_points(message) -> Reply:
     """积分: the sender's household summary when bound, else how to bind."""
     villager = identity.bound_villager(message.source)
     if villager is None:
@@ -133,11 +134,11 @@ def my_points(message) -> BaseReply:
     )
 
 
-def bind(message) -> BaseReply:
+def bind(message) -> Reply:
     return _text(message, f"按页面提示确认身份，就能把微信和您在村里的登记信息绑定。\n{_bind_link()}")
 
 
-def notices(message) -> BaseReply:
+def notices(message) -> Reply:
     """NOTICES: not built yet; point to the household page (which shows the village's news)."""
     villager = identity.bound_villager(message.source)
     code = codes.active_code(villager.household_id) if villager else None
@@ -152,7 +153,7 @@ def _bind_link() -> str:
     return f'<a href="{current_app.config["PUBLIC_BASE_URL"]}/me/bind">点这里绑定</a>'
 
 
-def _text_keyword(message) -> BaseReply:
+def _text_keyword(message) -> Reply:
     content = (message.content or "").strip()
     if "积分" in content:
         return my_points(message)
@@ -161,8 +162,42 @@ def _text_keyword(message) -> BaseReply:
     return _text(message, HELP)  # 帮助, and anything else
 
 
-def _text(message, content: str) -> TextReply:
-    return TextReply(message=message, content=clean(content))
+def _text(message, content: str) -> Reply:
+    return Reply(message, _TEXT, content=clean(content))
+
+
+# --------------------------------------------------------------------------- rendering
+
+# wechatpy's TextReply and one-article ArticlesReply, byte for byte, without their field machinery.
+_TEXT = "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{content}]]></Content>\n"
+_NEWS = (
+    "<xml>\n<MsgType><![CDATA[news]]></MsgType>\n<ArticleCount>1</ArticleCount>\n        <Articles><item>\n"
+    "            <Title><![CDATA[{title}]]></Title>\n"
+    "            <Description><![CDATA[{description}]]></Description>\n"
+    "            <PicUrl><![CDATA[{image}]]></PicUrl>\n"
+    "            <Url><![CDATA[{url}]]></Url>\n"
+    "            </item></Articles>\n"
+)
+_ENVELOPE = (
+    "<FromUserName><![CDATA[{source}]]></FromUserName>\n<ToUserName><![CDATA[{target}]]></ToUserName>\n"
+    "<CreateTime>{time}</CreateTime>\n</xml>"
+)
+
+
+class Reply:
+    """A passive reply to ``message``: from the account to the sender, stamped now."""
+
+    __slots__ = ("template", "values")
+
+    def __init__(self, message: BaseMessage, template: str, **values: str):
+        self.template = template + _ENVELOPE
+        # Every value goes into CDATA: no "]]>" and only characters XML allows (texts are
+        # clean() already; the ids were checked by xmlsafe; URLs come from config and codes).
+        self.values = {name: clean(value, 2048) for name, value in values.items()}
+        self.values.update(source=clean(message.target), target=clean(message.source), time=int(time.time()))
+
+    def render(self) -> str:
+        return self.template.format_map(self.values)
 
 
 EVENTS = {

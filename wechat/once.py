@@ -1,7 +1,8 @@
 """Short-lived marks shared by every worker: "this was done already" for the next N seconds.
 
-Redis in production (one atomic ``SET key 1 NX EX n``, keys under the cache's prefix); in the
-embedded default, which is one process, a dict with expiry times in this process.
+Redis in production (one atomic ``SET key 1 NX EX n``, keys under the cache's prefix), sent on a
+connection each thread keeps to itself (``_Line``); in the embedded default, which is one
+process, a dict with expiry times in this process.
 Every call degrades to "not claimed yet" when the store is down: doing something twice is the
 lesser harm for the callback than refusing to do it.
 """
@@ -9,11 +10,13 @@ lesser harm for the callback than refusing to do it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 
 from flask import current_app
+from redis.exceptions import ConnectionError as ConnectionError_
 
 from app.extensions import redis_client
 
@@ -28,7 +31,7 @@ def claim(key: str, seconds: int) -> bool:
             return _local.claim(key, seconds)
         # One round trip, atomic. (cachelib's add is SETNX then EXPIRE: two round trips, and a
         # mark that never expires if the worker dies between them.)
-        return bool(client.set(_prefixed(key), 1, nx=True, ex=seconds))
+        return _line.command(client, "SET", _prefixed(key), 1, "NX", "EX", seconds) is not None
     except Exception:
         log.warning("wechat: shared marks unavailable; %s not claimed", key.split(":", 2)[1])
         return True
@@ -41,7 +44,7 @@ def mark(key: str, seconds: int) -> None:
         if client is None:
             _local.mark(key, seconds)
         else:
-            client.set(_prefixed(key), 1, ex=seconds)
+            _line.command(client, "SET", _prefixed(key), 1, "EX", seconds)
     except Exception:
         log.warning("wechat: shared marks unavailable; %s not marked", key.split(":", 2)[1])
 
@@ -53,9 +56,58 @@ def release(key: str) -> None:
         if client is None:
             _local.release(key)
         else:
-            client.delete(_prefixed(key))
+            _line.command(client, "DEL", _prefixed(key))
     except Exception:
         log.warning("wechat: shared marks unavailable; %s not released", key.split(":", 2)[1])
+
+
+class _Line(threading.local):
+    """One Redis connection per thread (and process), made from the client's pool settings,
+    used for nothing but these marks. The callback sends one command per request: redis-py's
+    per-command machinery (pool checkout, retry wrapper, observability hooks) cost more CPU than
+    the round trip itself.
+
+    A reused connection that turns out closed (Redis restarted, idle timeout) is reconnected and
+    the command sent once more: the server closed it before reading our command, so nothing was
+    set. Any other failure (a timeout, say) drops the connection and raises, and the caller
+    degrades as documented above: never a retry that could find our own first SET and report
+    the mark as someone else's."""
+
+    client = None
+    pid = 0
+    connection = None
+
+    def command(self, client, *args):
+        connection = self._connection(client)
+        fresh = connection._sock is None
+        try:
+            connection.send_command(*args)
+            return connection.read_response()
+        except ConnectionError_:  # not a TimeoutError, which redis-py does not derive from it
+            connection.disconnect()
+            if fresh:
+                raise
+        except BaseException:
+            connection.disconnect()
+            raise
+        try:  # once more on a new socket
+            connection.send_command(*args)
+            return connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
+
+    def _connection(self, client):
+        if self.client is not client or self.pid != os.getpid():
+            pool = client.connection_pool
+            if self.connection is not None and self.pid == os.getpid():
+                self.connection.disconnect()
+            self.connection = pool.connection_class(**pool.connection_kwargs)
+            self.client, self.pid = client, os.getpid()
+        return self.connection
+
+
+_line = _Line()
 
 
 class _LocalMarks:

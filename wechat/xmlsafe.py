@@ -8,10 +8,10 @@ on the decrypted payload of an encrypted message (WECHAT.md, "XML safety").
 from __future__ import annotations
 
 import re
+from xml.etree.ElementTree import fromstring
 
-import xmltodict
-from wechatpy import parse_message
-from wechatpy.messages import BaseMessage
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 
 MAX_BODY = 64 * 1024  # a real callback is well under 2 KB; an encrypted one under 3 KB
 
@@ -49,9 +49,8 @@ def check_text(raw: bytes | str) -> str:
 def parse_fields(text: str) -> dict:
     """The children of the ``<xml>`` root as a dict (after ``check_text``)."""
     try:
-        # disable_entities is xmltodict's default; said here because it is a defence, not a detail.
-        root = xmltodict.parse(text, disable_entities=True).get("xml")
-    except Exception:  # expat errors, ValueError from the entity guard, anything odd
+        root = _flat_fields(_parse(text))
+    except Exception:  # expat errors, a root that is not <xml>, anything odd
         raise UnsafeXML("malformed XML") from None
     if not isinstance(root, dict):
         raise UnsafeXML("no <xml> root with fields")
@@ -70,10 +69,8 @@ def read_message(raw: bytes | str) -> BaseMessage:
     """A wechatpy message or event from a plain body, with the fields we rely on checked."""
     text = check_text(raw)
     try:
-        # One parse: wechatpy's (xmltodict over expat, entities disabled), checked afterwards.
-        message = parse_message(text)
-        fields = message._data  # the parsed <xml> children (wechatpy 1.8 keeps them here)
-    except Exception:  # expat errors, the entity guard, a root without fields, nested MsgType …
+        fields = _flat_fields(_parse(text))
+    except Exception:  # expat errors, a root that is not <xml> …
         raise UnsafeXML("malformed XML or not a WeChat message") from None
     if not isinstance(fields, dict):
         raise UnsafeXML("no <xml> root with fields")
@@ -82,14 +79,86 @@ def read_message(raw: bytes | str) -> BaseMessage:
             raise UnsafeXML(f"missing or odd {name}")
     if not isinstance(fields.get("CreateTime"), str) or not _DIGITS.match(fields["CreateTime"]):
         raise UnsafeXML("missing or odd CreateTime")
-    if fields.get("MsgType", "").lower() == "event" and not isinstance(fields.get("Event"), str):
+    msg_type = fields.get("MsgType")
+    if not isinstance(msg_type, str):
+        raise UnsafeXML("missing or nested MsgType")
+    if msg_type.lower() == "event" and not isinstance(fields.get("Event"), str):
         raise UnsafeXML("event without Event")
     if "MsgId" in fields and not (isinstance(fields["MsgId"], str) and _DIGITS.match(fields["MsgId"])):
         raise UnsafeXML("odd MsgId")
     for name in ("EventKey", "Content"):
         if fields.get(name) is not None and not isinstance(fields[name], str):
             raise UnsafeXML(f"nested {name}")
-    return message
+    try:
+        return _message(fields, msg_type.lower())
+    except Exception:  # an odd Event or EventKey in a device_ message, say
+        raise UnsafeXML("not a WeChat message") from None
+
+
+def _parse(text: str):
+    """The element tree of text that passed ``check_text``: the C-accelerated ElementTree over
+    expat. No DOCTYPE or ENTITY declaration gets past ``check_text``, and without one expat knows
+    only the five predefined entities and refuses any other reference: no expansion, no external
+    entity. (One parse, where wechatpy's parse_message went through xmltodict's Python handlers.)"""
+    return fromstring(text)  # noqa: S314 (declarations refused before this; see the docstring)
+
+
+def _flat_fields(root) -> dict | str | None:
+    """The ``<xml>`` root's children as xmltodict gives them (what wechatpy's messages hold)."""
+    if root.tag != "xml":
+        raise ValueError("root is not <xml>")
+    fields = {}
+    for child in root:  # the usual message: plain, distinct children and no stray text
+        if len(child) or child.attrib or child.tag in fields or (child.tail and child.tail.strip()):
+            return _value(root)
+        fields[child.tag] = (child.text or "").strip() or None
+    if not fields or root.attrib or (root.text and root.text.strip()):
+        return _value(root)
+    return fields
+
+
+def _value(element) -> dict | str | None:
+    """xmltodict's shape: stripped text or None for a plain element; a dict (``@attr``, children,
+    ``#text``) otherwise, with a list for a repeated child. ``read_message`` refuses nested or
+    repeated values where it relies on text."""
+    if not len(element) and not element.attrib:
+        return (element.text or "").strip() or None
+    value: dict = {f"@{k}": v for k, v in element.attrib.items()}
+    text = [element.text or ""]
+    for child in element:
+        item = _value(child)
+        previous = value.get(child.tag, _ABSENT)
+        if previous is _ABSENT:
+            value[child.tag] = item
+        elif isinstance(previous, list):
+            previous.append(item)
+        else:
+            value[child.tag] = [previous, item]
+        text.append(child.tail or "")
+    joined = "".join(text).strip()
+    if joined:
+        value["#text"] = joined
+    return value
+
+
+_ABSENT = object()
+
+
+def _message(fields: dict, msg_type: str) -> BaseMessage:
+    """The wechatpy class for the fields: ``wechatpy.parse_message``'s mapping, without its parse."""
+    if msg_type != "event" and not msg_type.startswith("device_"):
+        return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
+    event_type = fields["Event"].lower() if "Event" in fields else None  # odd Event: UnsafeXML
+    if msg_type.startswith("device_"):
+        event_type = msg_type if event_type is None else f"device_{event_type}"
+    if event_type == "subscribe" and fields.get("EventKey"):
+        key = fields["EventKey"]
+        if key.startswith(("scanbarcode|", "scanimage|")):
+            event_type = fields["Event"] = "subscribe_scan_product"
+        elif key.startswith("qrscene_"):
+            event_type = fields["Event"] = "subscribe_scan"
+            fields["EventKey"] = key[len("qrscene_") :]
+    return EVENT_TYPES.get(event_type, UnknownMessage)(fields)
 
 
 def clean(value: object, limit: int = 600) -> str:
