@@ -49,6 +49,8 @@ from bench.settings import (
     WORKERS,
     BenchError,
     log,
+    run,
+    verdict,
 )
 
 TROUBLE = re.compile(r"WORKER TIMEOUT|Traceback|ERROR|CRITICAL|wechat callback:")
@@ -216,21 +218,10 @@ def report(medians: dict[str, dict], n_codes: int, trouble: list[str]) -> int:
     checks.append(
         (f"no worker timeouts, tracebacks or callback warnings in the gunicorn log ({len(trouble)})", not trouble)
     )
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
     newcomers_p99 = ms(medians["newcomers"]["p99_us"])
     print(f"INFO  {names['newcomers']}: p99 = {newcomers_p99:.2f} ms (not budgeted: see bench/README.md)")
-    for line in trouble[:10]:
-        print(f"      {line}")
-    failed = not all(ok for _, ok in checks)
-    print()
-    print("BENCH CALLBACK FAIL" if failed else "BENCH CALLBACK PASS")
-    return 1 if failed else 0
+    return verdict(checks, "BENCH CALLBACK", trouble)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"[bench] error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run(main)

@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +50,8 @@ from bench.settings import (
     WSGI_APP,
     BenchError,
     log,
+    run,
+    verdict,
 )
 
 
@@ -154,21 +155,10 @@ def report(livez: dict, page: dict, n_codes: int, worker_trouble: list[str]) -> 
         ),
         (f"no worker timeouts or tracebacks in the gunicorn log ({len(worker_trouble)})", not worker_trouble),
     ]
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    for line in worker_trouble[:10]:
-        print(f"      {line}")
     if os.environ.get("BENCH_VERBOSE"):
         print("\n--- wrk /livez ---\n" + livez["raw"] + "\n--- wrk /h/<code> ---\n" + page["raw"])
-    failed = not all(ok for _, ok in checks)
-    print()
-    print("BENCH FAIL" if failed else "BENCH PASS")
-    return 1 if failed else 0
+    return verdict(checks, "BENCH", worker_trouble)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"[bench] error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    run(main)

@@ -50,3 +50,26 @@ class BenchError(RuntimeError):
 
 def log(message: str) -> None:
     print(f"[bench] {message}", flush=True)
+
+
+def verdict(checks: list[tuple[str, bool]], name: str, details: list[str] = ()) -> int:
+    """Print PASS/FAIL per check and the overall line; 0 when every check passed, else 1."""
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    for line in list(details)[:10]:
+        print(f"      {line}")
+    failed = not all(ok for _, ok in checks)
+    print()
+    print(f"{name} {'FAIL' if failed else 'PASS'}")
+    return 1 if failed else 0
+
+
+def run(main) -> None:
+    """Exit with ``main()``'s code; 2 when the benchmark itself could not run."""
+    import sys
+
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"[bench] error: {exc}", file=sys.stderr)
+        sys.exit(2)

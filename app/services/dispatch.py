@@ -8,6 +8,7 @@ commit that asked for it, so a request never waits on WeChat.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import current_app
@@ -15,6 +16,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="inline-task")
 _pending: list[Future] = []
+_lock = threading.Lock()
 
 
 def send(name: str, *args) -> None:
@@ -30,7 +32,10 @@ def send(name: str, *args) -> None:
     if app.config.get("TASKS_INLINE_SYNC"):
         _run_inline(celery, name, args)
         return
-    _pending.append(_pool.submit(_run_inline, celery, name, args))
+    with _lock:
+        # Keep only unfinished futures: a long-running embedded server must not collect them all.
+        _pending[:] = [f for f in _pending if not f.done()]
+        _pending.append(_pool.submit(_run_inline, celery, name, args))
 
 
 def _run_inline(celery, name: str, args) -> None:
@@ -42,5 +47,7 @@ def _run_inline(celery, name: str, args) -> None:
 
 def wait_for_inline_tasks(timeout: float = 10) -> None:
     """Block until in-process tasks queued so far are done (tests, CLI commands)."""
-    while _pending:
-        _pending.pop(0).result(timeout=timeout)
+    with _lock:
+        waiting = list(_pending)
+    for future in waiting:
+        future.result(timeout=timeout)
