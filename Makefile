@@ -14,6 +14,8 @@ run: deps assets font  ## Install, migrate, load the demo village once, serve on
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@echo ""
+	@echo "后台 http://127.0.0.1:5000/admin/ 的演示账号（用户名  密码  角色  管辖）："
+	@$(FLASK) accounts demo 2>/dev/null || echo "  （数据库里没有演示村，没有演示账号）"
 	@echo "村务通 is running at http://127.0.0.1:5000"
 	@echo "  a demo household page: $$($(FLASK) households link --village 大苍村 --household 0101 2>/dev/null)"
 	@echo "  health: http://127.0.0.1:5000/healthz   API docs: http://127.0.0.1:5000/api/mp/v1/docs"

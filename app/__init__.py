@@ -57,11 +57,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.admin import admin
     from app.web import web
     from miniprogram_api import init_api
     from wechat import init_wechat
 
     app.register_blueprint(web)
+    app.register_blueprint(admin)
     init_api(app)
     init_wechat(app)
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -103,3 +103,21 @@ def mask_name(value: str | None) -> str:
     if len(value) <= 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+class EncryptedBytes(TypeDecorator):
+    """A binary column (document photos) stored encrypted; Python code sees the plain bytes."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else _keys.cipher.encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            return _keys.cipher.decrypt(bytes(value))
+        except InvalidToken as exc:
+            raise RuntimeError("encrypted file cannot be read with the configured keys") from exc

@@ -31,6 +31,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # package name -> (destination directory under app/static/vendor, files relative to the package)
 MANIFEST: dict[str, tuple[str, list[str]]] = {
+    "bootstrap": (
+        "bootstrap",
+        [
+            "dist/css/bootstrap.min.css",
+            "dist/js/bootstrap.bundle.min.js",
+            "LICENSE",
+        ],
+    ),
+    "echarts": (
+        "echarts",
+        [
+            "dist/echarts.min.js",
+            "LICENSE",
+        ],
+    ),
     "weui": (
         "weui",
         [

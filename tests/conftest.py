@@ -84,6 +84,8 @@ def app():
             "WECHAT_API_BASE": "http://127.0.0.1:9/sandbox",
             "WECHAT_OPEN_BASE": "http://127.0.0.1:9/sandbox",
             "RATELIMIT_ENABLED": True,
+            # Argon2 at its production cost would make every test login take a noticeable moment.
+            "PASSWORD_HASH_FAST": True,
         }
     )
     if os.environ.get("REQUIRE_PRODUCTION_STACK") and production_stack():

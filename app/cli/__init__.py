@@ -10,9 +10,17 @@ from app.errors import AppError
 
 
 def register_cli(app) -> None:
-    from app.cli import bindings, demo, households, plaques, points, privacy
+    from app.cli import accounts, bindings, demo, households, plaques, points, privacy
 
-    for group in (bindings.bindings, demo.demo, households.households, plaques.plaques, points.points, privacy.privacy):
+    for group in (
+        accounts.accounts,
+        bindings.bindings,
+        demo.demo,
+        households.households,
+        plaques.plaques,
+        points.points,
+        privacy.privacy,
+    ):
         app.cli.add_command(group)
 
 
