@@ -36,5 +36,7 @@ def init_celery(app) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     import tasks.jobs  # noqa: F401  (registers the shared tasks)
+    import tasks.plaque_jobs  # noqa: F401
+    import tasks.stats_jobs  # noqa: F401
 
     return celery

@@ -1,0 +1,1 @@
+"""Register statistics tasks (R8): thin wrappers around ``app.services.statistics``."""

@@ -1,0 +1,53 @@
+"""Back-office fixtures: a headless Chromium at an office screen's size, signed in through the
+real login form (and the TOTP step when the account has one)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.admin_helpers import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's Chromium is not installed (`make chromium`); browser tests are skipped only outside CI",
+)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def office_page(chromium, live_server, db):
+    """A fresh 1366×768 browser tab (the cadres' usual screen); yields (page, base_url)."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page, live_server
+    context.close()
+
+
+def browser_login(page, base: str, account, password: str = PASSWORD) -> None:
+    """Sign in as a cadre would: type name and password, then the 6-digit code if asked."""
+    page.goto(f"{base}/admin/login")
+    page.fill("#username", account.username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    if "/admin/login/totp" in page.url:
+        page.fill("#code", pyotp.TOTP(account.totp_secret).now())
+        page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/**")
+    assert "/admin/login" not in page.url, page.content()[:1000]
