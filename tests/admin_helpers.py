@@ -6,6 +6,7 @@ import itertools
 import re
 
 import pyotp
+from flask import g
 
 from app.extensions import db
 from app.models import Account, Region
@@ -31,6 +32,9 @@ def make_account(region: Region, role: str = "cadre", *, username: str | None = 
 
 def csrf_token(client, url: str = "/admin/login") -> str:
     """The CSRF token from a page's form (the session cookie that goes with it stays in ``client``)."""
+    # Test requests share the ``db`` fixture's app context, where Flask-WTF caches the token in
+    # ``g``; a second client in the same test would be handed the first one's token.
+    g.pop("csrf_token", None)
     html = client.get(url).get_data(as_text=True)
     match = _TOKEN.search(html)
     assert match, f"no CSRF token on {url}"

@@ -54,7 +54,7 @@ if os.environ.get("CWT_TEST_ENV_READY") != str(os.getpid()):
     _prepare_environment()
 
 from app import create_app  # noqa: E402  (after the environment is set)
-from app.extensions import cache  # noqa: E402
+from app.extensions import cache, limiter  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
 from app.services import page_cache  # noqa: E402
 from wechat import once  # noqa: E402
@@ -86,6 +86,8 @@ def app():
             "RATELIMIT_ENABLED": True,
             # Argon2 at its production cost would make every test login take a noticeable moment.
             "PASSWORD_HASH_FAST": True,
+            # Rate-limit counters of this run only, so wiping them never touches a parallel run's.
+            "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"cwt-test-{os.getpid()}-limits"},
         }
     )
     if os.environ.get("REQUIRE_PRODUCTION_STACK") and production_stack():
@@ -118,6 +120,7 @@ def wipe():
         _db.session.execute(text("PRAGMA foreign_keys=ON"))
     _db.session.commit()
     cache.clear()
+    limiter.reset()
     page_cache.forget_local()
     once.forget_local()
 
