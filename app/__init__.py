@@ -53,6 +53,11 @@ def register_extensions(app: Flask) -> None:
     # app-wide hook only evaluates default limits, which we do not set, yet costs every request
     # (household pages, the WeChat callback) about 0.1 ms: take it out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Its header and clean-up hooks matter only where a view has a limit: they move to those
+    # blueprints (register_blueprints), off the plaque scans and the WeChat callback.
+    inject, release = app.after_request_funcs[None].pop(), app.teardown_request_funcs[None].pop()
+    assert "inject_headers" in inject.func.__name__ and "release_context" in release.__name__
+    app.extensions["limiter_hooks"] = (inject, release)
     app.session_interface = CookieSessionOnDemand()
 
 
@@ -64,6 +69,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(web)
     app.register_blueprint(admin)
+    inject, release = app.extensions["limiter_hooks"]
+    for name in (web.name, admin.name):  # the blueprints whose views declare rate limits
+        app.after_request_funcs.setdefault(name, []).append(inject)
+        app.teardown_request_funcs.setdefault(name, []).append(release)
     init_api(app)
     init_wechat(app)
 

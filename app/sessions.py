@@ -10,6 +10,7 @@ class CookieSessionOnDemand(SecureCookieSessionInterface):
     building the signer, which costs every request a noticeable slice of a millisecond."""
 
     def open_session(self, app, request):
-        if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        # No Cookie header at all (WeChat's servers, most scans): skip even parsing cookies.
+        if "HTTP_COOKIE" not in request.environ or app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
