@@ -36,6 +36,7 @@ OA, MP = "oa_template", "mp_subscribe"
 # (43101), bad openid (40003), bad template (40037), bad field (47003), no permission (48001).
 # Any other refusal is treated the same way; only these are worth another try later:
 TRANSIENT = frozenset({45009, -1, 40001, 40014, 42001})  # rate limit, busy, token trouble
+NOT_FOLLOWING = 43004
 # kind → (official-account template setting, mini-program template setting)
 TEMPLATES = {
     "points_awarded": ("WECHAT_TEMPLATE_POINTS", "MP_TEMPLATE_POINTS"),
@@ -174,6 +175,10 @@ def _try_channel(notification: Notification, channel: str, identity: WechatIdent
         result = _send(notification, channel, identity.openid, template_id)
     except WechatError as exc:
         row.status, row.errcode, row.errmsg = "error", exc.errcode, str(exc.errmsg or "")[:255]
+        if channel == OA and exc.errcode == NOT_FOLLOWING:
+            # They unfollowed without our hearing of it: later pushes skip this channel until a
+            # subscribe event says otherwise, instead of spending quota on certain refusals.
+            identity.subscribed = False
         db.session.commit()
         if exc.errcode in TRANSIENT:
             raise RetryLater(f"{channel}: {exc.errcode} {exc.errmsg}") from None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db as database
-from app.models import Notification, NotificationDelivery
+from app.models import Notification, NotificationDelivery, WechatIdentity
 from app.models.base import utcnow
 from app.services import dispatch, outbox
 from tests.helpers import award, code_of, make_household
@@ -76,6 +77,12 @@ def test_unfollowed_user_is_recorded_not_retried_and_kept_in_the_inbox(sandbox, 
     [row] = deliveries(notice.id)
     assert (row.status, row.errcode) == ("error", 43004)
     assert sandbox.inbox(user["openid"]) == []
+    # Now we know they left: the next notice does not even try the official account.
+    identity = database.session.scalar(select(WechatIdentity).where(WechatIdentity.openid == user["openid"]))
+    assert identity.subscribed is False
+    calls = sandbox.calls("template_send")
+    assert push.deliver(awarded(household, reason="第二次").id) == "inbox_only"
+    assert sandbox.calls("template_send") == calls
 
 
 def test_refused_template_falls_back_to_an_accepted_subscribe_message(sandbox, household):
