@@ -71,7 +71,8 @@ def wechat_env() -> dict:
 
 
 def signed_query(token: str, n: int) -> str:
-    timestamp, nonce = str(int(time.time()) - n), str(secrets.randbelow(10**10))
+    # The callback accepts timestamps within 5 minutes of now; the nonce makes each query unique.
+    timestamp, nonce = str(int(time.time())), f"{n:05d}{secrets.randbelow(10**10)}"
     signature = hashlib.sha1("".join(sorted((token, timestamp, nonce))).encode()).hexdigest()  # noqa: S324
     return urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})
 

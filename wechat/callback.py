@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import re
+import time
 from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
@@ -25,9 +26,11 @@ from wechat import handlers, once, xmlsafe
 bp = Blueprint("wechat_callback", __name__)
 log = logging.getLogger(__name__)
 
-# WeChat resends after 5 s, three tries in all; five minutes outlives every retry.
+# WeChat resends after 5 s, three tries in all; five minutes outlives every retry. A request
+# signed longer ago than that (a replay, in plain mode where the body is not signed) is ignored.
 DEDUPE_SECONDS = 300
 _QUERY_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 
 @bp.get("/wechat/callback")
@@ -45,6 +48,10 @@ def receive():
     args = request.args  # one trip through the request proxy; the query is parsed once
     if not _query_signed(args):
         return _forbidden()
+    if not _fresh(args["timestamp"]):
+        # A signed request replayed later than the dedupe memory lasts would act again: refuse it.
+        log.warning("wechat callback: timestamp outside ±%d s; answered success", DEDUPE_SECONDS)
+        return _success()
     raw = _read_body()
     if raw is None:
         log.warning("wechat callback: body over %d bytes; answered success", xmlsafe.MAX_BODY)
@@ -100,10 +107,14 @@ def _signature_ok(args, signature: str | None, *extra: str) -> bool:
 
 def _query_signed(args) -> bool:
     # timestamp and nonce go back into an encrypted reply: keep them to harmless characters.
-    for name in ("timestamp", "nonce"):
-        if not _QUERY_VALUE.match(args.get(name, "")):
-            return False
+    if not _TIMESTAMP.match(args.get("timestamp", "")) or not _QUERY_VALUE.match(args.get("nonce", "")):
+        return False
     return _signature_ok(args, args.get("signature"))
+
+
+def _fresh(timestamp: str) -> bool:
+    """Within the dedupe window of now, either way (WeChat's clock may run a little ahead)."""
+    return abs(time.time() - int(timestamp)) <= DEDUPE_SECONDS
 
 
 def _forbidden() -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from app.services import identity
 from tests.conftest import PUBLIC_BASE_URL, production_stack
 from tests.helpers import code_of, make_household
 from tests.wechat.wx import WeChat, event_xml, openid, text_xml
+from wechat import scenes
 
 OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 _MESSAGE = (
@@ -103,6 +105,18 @@ def test_forged_post_is_403_and_stores_nothing(wechat, db, override):
     response = wechat.post(event_xml(openid(), "subscribe"), **override)
     assert response.status_code == 403
     assert identities() == 0
+
+
+@pytest.mark.parametrize("minutes", [-10, 10])
+def test_a_request_signed_outside_five_minutes_is_ignored(wechat, db, minutes):
+    """A captured request replayed after the dedupe memory has gone must not act again."""
+    household = make_household()
+    body = event_xml(openid(), "SCAN", scenes.oa_scene(code_of(household)))
+    response = wechat.post(body, signed_at=time.time() + minutes * 60)
+    assert response.status_code == 200 and response.data == b"success"
+    assert identities() == 0
+    fresh = wechat.post(body, signed_at=time.time() - 120)  # two minutes late is still WeChat
+    assert b"<MsgType><![CDATA[news]]></MsgType>" in fresh.data
 
 
 def test_forged_msg_signature_is_403_and_stores_nothing(safe_wechat, db):

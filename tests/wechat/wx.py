@@ -50,16 +50,16 @@ class WeChat:
         self.client, self.token, self.appid = client, config["WECHAT_TOKEN"], config["WECHAT_APPID"]
         self.crypto = WeChatCrypto(self.token, aes_key, self.appid) if aes_key else None
 
-    def query(self, **extra) -> dict:
-        timestamp, nonce = str(int(time.time())), f"{next(_seq):010d}"
+    def query(self, *, signed_at: float | None = None, **extra) -> dict:
+        timestamp, nonce = str(int(signed_at or time.time())), f"{next(_seq):010d}"
         return {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, **extra}
 
     def verify(self, echostr: str = "1234567890123", **override):
         return self.client.get(URL, query_string={**self.query(echostr=echostr), **override})
 
-    def post(self, body: str | bytes, **override):
-        """POST ``body`` signed; in safe mode ``body`` is the plaintext, encrypted here."""
-        query = self.query()
+    def post(self, body: str | bytes, *, signed_at: float | None = None, **override):
+        """POST ``body`` signed (``signed_at`` another time than now); in safe mode encrypted here."""
+        query = self.query(signed_at=signed_at)
         if self.crypto is not None:
             envelope = self.crypto.encrypt_message(body, query["nonce"], query["timestamp"])
             query.update(encrypt_type="aes", msg_signature=xmltodict.parse(envelope)["xml"]["MsgSignature"])
