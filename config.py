@@ -92,6 +92,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Nine photos of up to 8 MB each (app/services/photos.py) in one back-office form.
+        "ADMIN_UPLOAD_MAX_BYTES": 9 * 8 * 1024 * 1024 + 1024 * 1024,
         "SEND_FILE_MAX_AGE_DEFAULT": 7 * 24 * 3600,
         "WECHAT_APPID": os.environ.get("WECHAT_APPID"),
         "WECHAT_SECRET": os.environ.get("WECHAT_SECRET"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app, request
+from werkzeug.routing import IntegerConverter
 
 from app.sessions import CookieSessionOnDemand
 from config import INSTANCE, load_config
@@ -47,6 +48,8 @@ def register_extensions(app: Flask) -> None:
     else:
         cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
     cache.init_app(app, config={**cache_config, "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"]})
+    # Before CSRFProtect reads any form: back-office forms carry several phone photos.
+    app.before_request(_allow_photo_uploads)
     csrf.init_app(app)
     limiter.init_app(app)
     # Limits are declared on the views that need them, and the decorator checks them there. The
@@ -61,7 +64,25 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = CookieSessionOnDemand()
 
 
+def _allow_photo_uploads() -> None:
+    """Villager-facing requests keep MAX_CONTENT_LENGTH; the back office takes up to
+    ADMIN_UPLOAD_MAX_BYTES (a form's worth of photos, each checked again by the photo service)."""
+    if request.path.startswith("/admin/"):
+        request.max_content_length = current_app.config["ADMIN_UPLOAD_MAX_BYTES"]
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a positive id a database column can hold. A typed or edited
+    URL with 0 or an absurd number is then simply not found, never a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter
     from app.admin import admin
     from app.web import web
     from miniprogram_api import init_api

@@ -6,6 +6,22 @@ import importlib
 
 AREAS = [
     "account",
+    "charts",
+    "archive",
+    "visits",
+    "excel",
+    "plaques",
+    "audit",
+    "settings",
+    "accounts",
+    "bindings",
+    "households",
+    "villagers",
+    "events",
+    "points",
+    "points_ledger",
+    "points_bulk",
+    "rules",
 ]
 
 

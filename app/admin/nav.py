@@ -22,7 +22,7 @@ NAV: list[tuple[str, list[tuple[str, str, str | None]]]] = [
         [
             ("户籍名册", "admin.households", "register.view"),
             ("村民名册", "admin.villagers", "register.view"),
-            ("Excel 导入导出", "admin.excel", "register.import"),
+            ("Excel 导入导出", "admin.excel", "register.export"),
             ("统计图表", "admin.charts", "charts.view"),
         ],
     ),
@@ -34,6 +34,7 @@ NAV: list[tuple[str, list[tuple[str, str, str | None]]]] = [
             ("村务设置", "admin.settings", "settings.edit"),
             ("后台账号", "admin.accounts", "accounts.manage"),
             ("操作日志", "admin.audit", "audit.view"),
+            ("绑定审批", "admin.bindings", "register.edit"),
         ],
     ),
 ]

@@ -75,11 +75,20 @@ class PointsEntry(db.Model):
         foreign_keys=[reverses_id], viewonly=True, uselist=False, overlaps="reverses"
     )
 
-    __table_args__ = (Index("ix_points_entries_household_history", "household_id", "occurred_on", "id"),)
+    __table_args__ = (
+        Index("ix_points_entries_household_history", "household_id", "occurred_on", "id"),
+        # The back-office ledger lists a village's entries newest first: an index range, no sort.
+        Index("ix_points_entries_village_recent", "village_id", "id"),
+    )
 
 
 class PointsTotal(db.Model):
-    """Running sum for one subject (household or villager) in one period ("all", "2026", "2026-11")."""
+    """Running sum for one subject in one period ("all", "2026", "2026-11").
+
+    Subjects: "household" and "villager" (for pages and leaderboards); "village" (the village's
+    net points) and "v_deduct" (the part of it that was deducted), so charts of points over time
+    read a handful of rows instead of the ledger.
+    """
 
     __tablename__ = "points_totals"
 
@@ -88,7 +97,8 @@ class PointsTotal(db.Model):
     subject_id: Mapped[int]
     period: Mapped[str] = mapped_column(String(8))
     village_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
-    group_id: Mapped[int] = mapped_column(ForeignKey("villager_groups.id"))
+    # None for a village's own rows (subjects "village" / "v_deduct"), which belong to no group.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("villager_groups.id"))
     points: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

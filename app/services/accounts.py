@@ -112,6 +112,11 @@ def _village_of(region: Region) -> int | None:
     return region.id if region.level == "village" else None
 
 
+def _home(account: Account) -> int | None:
+    """The village an account's audit rows belong to (its village admins may read them)."""
+    return _village_of(account.region)
+
+
 def find(username: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.username == (username or "").strip().lower()))
 
@@ -128,13 +133,14 @@ def _refuse_locked(account: Account) -> None:
 
 
 def _failure(account: Account, what: str, ip: str | None) -> None:
+    home = _home(account)
     account.failed_logins += 1
     if account.failed_logins >= MAX_FAILURES:
         account.locked_until = _now() + timedelta(minutes=LOCK_MINUTES)
         account.failed_logins = 0
         account.session_epoch += 1
-        audit.record(account.actor, "account.locked", target=f"account:{account.id}", ip=ip)
-    audit.record(account.actor, f"login.{what}_failed", target=f"account:{account.id}", ip=ip)
+        audit.record(account.actor, "account.locked", target=f"account:{account.id}", village_id=home, ip=ip)
+    audit.record(account.actor, f"login.{what}_failed", target=f"account:{account.id}", village_id=home, ip=ip)
     db.session.commit()
 
 
@@ -201,7 +207,7 @@ def signed_in(account: Account, *, ip: str | None) -> None:
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = _now()
-    audit.record(account.actor, "login", target=f"account:{account.id}", ip=ip)
+    audit.record(account.actor, "login", target=f"account:{account.id}", village_id=_home(account), ip=ip)
     db.session.commit()
 
 
@@ -256,12 +262,24 @@ def set_password(account: Account, new: str, *, actor: str) -> None:
     account.session_epoch += 1
     account.locked_until = None
     account.failed_logins = 0
-    audit.record(actor, "account.password_reset", target=f"account:{account.id}")
+    audit.record(actor, "account.password_reset", target=f"account:{account.id}", village_id=_home(account))
     db.session.commit()
 
 
 def set_active(account: Account, active: bool, *, actor: str) -> None:
     account.active = active
     account.session_epoch += 1
-    audit.record(actor, "account.enable" if active else "account.disable", target=f"account:{account.id}")
+    action = "account.enable" if active else "account.disable"
+    audit.record(actor, action, target=f"account:{account.id}", village_id=_home(account))
+    db.session.commit()
+
+
+def reset_totp(account: Account, *, actor: str) -> None:
+    """An admin turns the second factor off (a lost phone): the owner's sessions end, and a county
+    or town admin is asked to enrol a new one at the next sign-in (``must_enrol_totp``)."""
+    account.totp_secret = None
+    account.totp_enabled = False
+    account.totp_last_step = None
+    account.session_epoch += 1
+    audit.record(actor, "account.totp_reset", target=f"account:{account.id}", village_id=_home(account))
     db.session.commit()

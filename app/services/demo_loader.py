@@ -8,9 +8,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Household, HouseholdHonour, PointsEntry, Region, RegisterEvent
+from app.models import Household, HouseholdHonour, PointsEntry, PointsRule, Region, RegisterEvent
 from app.services import page_cache, register
 from app.services.demo import DemoHousehold, DemoPerson, generate_village
+from app.services.demo.reasons import BAD, GOOD
 from app.services.people import PersonInput, snapshot
 from app.services.totals import rebuild_totals
 
@@ -38,6 +39,7 @@ def load_demo(today: date, *, only_if_empty: bool = False) -> LoadResult:
         village.settings.contacts = "村委会值班电话：0737-7220000（演示）"
         for group in data.groups:
             register.ensure_group(village, group.number, group.name)
+        _store_rules(village)
         people_by_household = {h.number: _store_household(village, h, today) for h in data.households}
         _store_events(village, data.events, people_by_household)
         _store_awards(village, data.awards, people_by_household)
@@ -102,6 +104,17 @@ def _store_events(village: Region, events, people_by_household: dict) -> None:
                 occurred_on=e.occurred_on, before={"people": {str(person.id): before}} if e.kind != "birth" else {},
                 after={"people": {str(person.id): snapshot(person)}}, note=e.note, recorded_by=RECORDER,
             )  # fmt: skip
+        )
+
+
+def _store_rules(village: Region) -> None:
+    """The village's 积分细则, one line per kind of deed the demo history uses. Deductions ask
+    for a photo: a household should be able to see why it lost points."""
+    for reason in (*GOOD, *BAD):
+        points = (reason.low + reason.high) // 2 if reason.low > 0 else -((abs(reason.low) + abs(reason.high)) // 2)
+        db.session.add(
+            PointsRule(village_id=village.id, category=reason.category, item=reason.text, points=points,
+                       evidence_required=points < 0)  # fmt: skip
         )
 
 

@@ -1,17 +1,24 @@
-"""Register exports (R7): one row per household, for cadres' spreadsheets."""
+"""Register exports (R7): one row per household for cadres' spreadsheets (CLI), and the back
+office's register workbook (households and people, personal numbers masked)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from datetime import datetime
 
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Household, HouseholdCode, PointsTotal, Region, Villager, VillagerGroup
+from app.privacy import mask_id_number, mask_phone
 from app.services import audit, standings
+from app.services import register_workbook as sheets
 from app.services.totals import period_keys
+from app.services.validators import VILLAGE_TZ, local_today
 
 HOUSEHOLD_COLUMNS = (
     "村",
@@ -99,3 +106,66 @@ def export_households(fmt: str, *, village: Region | None, actor: str) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class RegisterExport:
+    data: bytes
+    households: int
+    people: int
+
+
+_EXPORT_HOUSEHOLD_HEADERS = ("村", *(c.header for c in sheets.HOUSEHOLD_COLUMNS), "村民小组", "户主", "在册人口")
+_EXPORT_PERSON_HEADERS = ("村", *(c.header for c in sheets.PERSON_COLUMNS), "婚姻状况", "年龄")
+
+
+def export_register(village: Region, households: Select, villagers: Select, *, actor: str) -> RegisterExport:
+    """One village's live register as xlsx: households and current people, ID and phone numbers
+    masked. ``households`` / ``villagers`` are the caller's scoped ``select(...)`` statements."""
+    household_query = (
+        households.where(Household.village_id == village.id, Household.status == "active")
+        .options(selectinload(Household.group), selectinload(Household.head))
+        .order_by(Household.number)
+    )
+    counts = dict(
+        db.session.execute(
+            select(Villager.household_id, func.count())
+            .where(Villager.village_id == village.id, Villager.status == "current")
+            .group_by(Villager.household_id)
+        ).all()
+    )
+    book = Workbook(write_only=True)
+    house_sheet = book.create_sheet(sheets.HOUSEHOLD_SHEET)
+    house_sheet.append(_EXPORT_HOUSEHOLD_HEADERS)
+    numbers: dict[int, str] = {}
+    for h in db.session.scalars(household_query):
+        numbers[h.id] = h.number
+        house_sheet.append(
+            [village.name, h.number, h.group.number, h.address, h.category, h.living_environment, h.housing, h.motto,
+             h.group.label, h.head.name if h.head else "", counts.get(h.id, 0)]
+        )  # fmt: skip
+    people_sheet = book.create_sheet(sheets.PEOPLE_SHEET)
+    people_sheet.append(_EXPORT_PERSON_HEADERS)
+    today, people = local_today(), 0
+    person_query = villagers.where(Villager.village_id == village.id, Villager.status == "current").order_by(
+        Villager.household_id, Villager.id
+    )
+    for p in db.session.scalars(person_query):
+        if p.household_id not in numbers:  # a person of a dissolved household is not in the live register
+            continue
+        people += 1
+        people_sheet.append(
+            [village.name, numbers[p.household_id], p.name, p.relation, p.gender,
+             p.birth_date.isoformat() if p.birth_date else "", mask_id_number(p.id_number), mask_phone(p.phone),
+             p.ethnicity, p.education, p.political_status, p.health, p.skills, p.work_status, p.work_place,
+             p.marital_status, p.age_on(today)]
+        )  # fmt: skip
+    notes = book.create_sheet(sheets.GUIDE_SHEET)
+    notes.append([f"{village.name} 户籍名册，{datetime.now(VILLAGE_TZ):%Y-%m-%d %H:%M} 由 {actor} 导出。"])
+    notes.append([f"共 {len(numbers)} 户、{people} 人（只含在册的户和人）。"])
+    notes.append(["身份证号和手机号已打码。本文件含村民个人信息，请妥善保管，不要转发到群里。"])
+    audit.record(
+        actor, "register.export", target="register:xlsx", village_id=village.id, households=len(numbers), people=people
+    )
+    db.session.commit()
+    return RegisterExport(sheets.save_workbook(book), len(numbers), people)

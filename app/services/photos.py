@@ -7,12 +7,13 @@ script appended after the image, a polyglot file) is not in the JPEG we write.
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -55,22 +56,30 @@ def clean_image(raw: bytes) -> CleanImage:
             image.load()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # A tiny file that claims enormous dimensions: refused before any pixel is decoded.
+        raise ValidationError("照片像素太多了，请用手机正常拍的照片。", field="photos") from None
+    except UnidentifiedImageError:
         raise ValidationError("这个文件不是照片，或者照片已损坏。", field="photos") from None
     except (OSError, SyntaxError, ValueError):
         raise ValidationError("照片已损坏，打不开，请重新拍一张。", field="photos") from None
     if min(width, height) < MIN_SIDE:
         raise ValidationError("照片太小了，看不清。", field="photos")
-    image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
+    try:
+        image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
+    except Exception:  # a malformed EXIF block: keep the pixels as shot; the EXIF goes anyway
+        image = image.copy()
     image = _flatten(image)
     image.thumbnail((STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
+    # Pillow copies some metadata from ``info`` on save (a JPEG comment, for one): start empty.
+    image.info = {}
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)  # no exif=…: nothing of the original's metadata
     return CleanImage(out.getvalue(), image.width, image.height)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA", "P"):
+    if image.mode in ("RGBA", "LA", "P", "PA"):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, "white")
         background.paste(image, mask=image.getchannel("A"))
@@ -105,14 +114,10 @@ def store(image: CleanImage, *, village_id: int, purpose: str, uploaded_by: str,
 
 def watermarked(photo: Photo, viewer: str, at: datetime) -> bytes:
     """The photo with the viewer's name and the time laid across it, so a leaked copy says whose."""
-    from PIL import ImageFont
-
-    from app.services.plaques import find_cjk_font  # the same CJK font the plaques use
-
     image = Image.open(io.BytesIO(photo.data)).convert("RGBA")
     text = f"{viewer} {at:%Y-%m-%d %H:%M} 仅供村务使用"
     size = max(16, image.width // 28)
-    font = ImageFont.truetype(find_cjk_font(), size)
+    font = _watermark_font(size)
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     step_x = int(draw.textlength(text, font=font)) + size * 2
@@ -125,3 +130,11 @@ def watermarked(photo: Photo, viewer: str, at: datetime) -> bytes:
     out = io.BytesIO()
     merged.save(out, format="JPEG", quality=80)
     return out.getvalue()
+
+
+@functools.cache
+def _watermark_font(size: int) -> ImageFont.FreeTypeFont:
+    """The plaques' CJK font, looked up once (finding it runs fc-match) and kept per size."""
+    from app.services.plaques import find_cjk_font
+
+    return ImageFont.truetype(find_cjk_font(), size)

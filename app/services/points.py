@@ -8,16 +8,18 @@ A retried request carries the same idempotency key and gets the entry stored the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound, ValidationError
+from app.errors import AppError, Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.models import Household, PointsEntry, PointsRule, Villager
-from app.services import page_cache, points_notices, vocab
+from app.models import Household, PhotoPurpose, PointsEntry, PointsRule, Villager
+from app.services import audit, page_cache, photos, points_notices, vocab
+from app.services.photos import CleanImage
 from app.services.totals import add_to_totals
 from app.services.validators import clean_past_date, clean_text
 
@@ -39,17 +41,81 @@ class AwardInput:
     source: str = "cadre"
 
 
-def award_points(data: AwardInput) -> PointsEntry:
-    """Record an award (points > 0) or a deduction (points < 0). Safe to retry with the same key."""
+def award_points(data: AwardInput, evidence: Sequence[CleanImage] = ()) -> PointsEntry:
+    """Record an award (points > 0) or a deduction (points < 0). Safe to retry with the same key.
+
+    ``evidence`` (photos already cleaned by ``photos.clean_uploads``) is stored with the entry in
+    the same transaction; a rule marked "evidence required" refuses an award without it.
+    """
     key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64) or uuid.uuid4().hex
     existing = _by_key(key)
     if existing is not None:
         return _same_or_conflict(existing, data)
-    entry = PointsEntry(idempotency_key=key, **_clean_award(data))
-    return _store(entry, data)
+    entry = PointsEntry(idempotency_key=key, **check_award(data, has_evidence=bool(evidence)))
+    return _store(entry, data, evidence)
 
 
-def _clean_award(data: AwardInput) -> dict:
+def check_award(data: AwardInput, *, has_evidence: bool) -> dict:
+    """The cleaned columns of an award, or the ``ValidationError`` it would meet; nothing is written."""
+    cleaned = _clean_award(data)
+    if not has_evidence and cleaned["rule_id"] is not None:
+        rule = db.session.get(PointsRule, cleaned["rule_id"])
+        if rule.evidence_required:
+            raise ValidationError(f"“{rule.item}”要求上传佐证照片，请至少附一张照片。", field="photos")
+    return cleaned
+
+
+def award_many(items: Sequence[AwardInput]) -> list[PointsEntry]:
+    """Awards to several households in one transaction (a group event): all are stored, or none.
+
+    Each item needs its own idempotency key, so a retried batch returns the entries it stored the
+    first time. An error names the household it is about.
+    """
+    entries: list[PointsEntry] = []
+    fresh: list[PointsEntry] = []
+    try:
+        for data in items:
+            entry = _prepare_one(data)
+            entries.append(entry)
+            if entry.id is None:
+                db.session.add(entry)  # later checks (caps) see it through autoflush
+                fresh.append(entry)
+        if not fresh:
+            return entries
+        db.session.flush()
+        for entry in fresh:
+            _follow_up(entry, ())
+        db.session.commit()
+    except AppError:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        # The same batch submitted twice at once: the other request stored it; return its entries.
+        db.session.rollback()
+        stored = [_by_key(data.idempotency_key) for data in items]
+        if any(e is None for e in stored):
+            raise
+        return stored
+    for village_id in {e.village_id for e in fresh}:
+        page_cache.bump_village(village_id)
+    return entries
+
+
+def _prepare_one(data: AwardInput) -> PointsEntry:
+    """The stored entry for this key, or a new unsaved one; errors name the household."""
+    try:
+        key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64, required=True)
+        existing = _by_key(key)
+        if existing is not None:
+            return _same_or_conflict(existing, data)
+        return PointsEntry(idempotency_key=key, **check_award(data, has_evidence=False))
+    except AppError as error:
+        household = db.session.get(Household, data.household_id)
+        label = f"{household.number}户：" if household else ""
+        raise type(error)(f"{label}{error.message}", field=error.field) from None
+
+
+def _clean_award(data: AwardInput, *, check_cap: bool = True) -> dict:
     household = db.session.get(Household, data.household_id)
     if household is None:
         raise NotFound("没有这一户。")
@@ -68,7 +134,7 @@ def _clean_award(data: AwardInput) -> dict:
             raise ValidationError("记分的成员必须是这一户在册的人。", field="villager_id")
         villager_id = person.id
     occurred_on = clean_past_date(data.occurred_on, "日期", "occurred_on")
-    if rule is not None and rule.cap_points and points > 0:
+    if check_cap and rule is not None and rule.cap_points and points > 0:
         _check_cap(rule, household.id, occurred_on, points)
     category = clean_text(data.category or (rule.category if rule else None), "类别", "category", max_len=32)
     if category is None:
@@ -158,6 +224,23 @@ def reverse_entry(entry_id: int, *, reason: str, recorded_by: str, idempotency_k
     return _store(entry, None)
 
 
+def reverse_once(entry_id: int, *, reason: str, recorded_by: str, idempotency_key: str) -> PointsEntry:
+    """``reverse_entry`` for a person at a form: the same form sent twice reverses once and says
+    nothing, but a second, separate request to reverse an entry is refused with who did it first."""
+    done = db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry_id))
+    if done is not None and done.idempotency_key != idempotency_key:
+        raise Conflict(
+            f"这条记录已于{done.recorded_at:%Y-%m-%d}由{done.recorded_by}撤销（原因：{done.reason}），不能重复撤销。"
+        )
+    return reverse_entry(entry_id, reason=reason, recorded_by=recorded_by, idempotency_key=idempotency_key)
+
+
+def entry_by_key(key: str | None) -> PointsEntry | None:
+    """The entry a form's idempotency key already stored, if any (to tell a resubmission apart)."""
+    key = (key or "").strip()
+    return _by_key(key) if key else None
+
+
 def _by_key(key: str) -> PointsEntry | None:
     return db.session.scalar(select(PointsEntry).where(PointsEntry.idempotency_key == key))
 
@@ -165,20 +248,18 @@ def _by_key(key: str) -> PointsEntry | None:
 def _same_or_conflict(existing: PointsEntry, data: AwardInput | None) -> PointsEntry:
     if data is None:
         return existing
-    asked = _clean_award(data)
+    asked = _clean_award(data, check_cap=False)  # the stored entry itself may have reached the cap
     stored = {k: getattr(existing, k) for k in asked}
     if stored != asked:
         raise Conflict("这个请求编号已用于另一笔不同的记分，未重复记入。")
     return existing
 
 
-def _store(entry: PointsEntry, data: AwardInput | None) -> PointsEntry:
-    household = db.session.get(Household, entry.household_id)
+def _store(entry: PointsEntry, data: AwardInput | None, evidence: Sequence[CleanImage] = ()) -> PointsEntry:
     try:
         db.session.add(entry)
         db.session.flush()
-        add_to_totals(entry, household.group_id)
-        points_notices.notify_household(entry, household)  # 积分到账, in the same transaction
+        _follow_up(entry, evidence)
         db.session.commit()
     except IntegrityError:
         # A concurrent request with the same key (or reversal) won the race: return its entry.
@@ -191,3 +272,20 @@ def _store(entry: PointsEntry, data: AwardInput | None) -> PointsEntry:
         return _same_or_conflict(winner, data)
     page_cache.bump_village(entry.village_id)
     return entry
+
+
+def _follow_up(entry: PointsEntry, evidence: Sequence[CleanImage]) -> None:
+    """What goes with every new (flushed) entry in its transaction: totals, photos, notice, audit."""
+    household = db.session.get(Household, entry.household_id)
+    add_to_totals(entry, household.group_id)
+    for image in evidence:
+        photos.store(
+            image, village_id=entry.village_id, purpose=PhotoPurpose.EVIDENCE, uploaded_by=entry.recorded_by,
+            household_id=entry.household_id, villager_id=entry.villager_id, points_entry_id=entry.id,
+        )  # fmt: skip
+    points_notices.notify_household(entry, household)  # 积分到账, in the same transaction
+    audit.record(
+        entry.recorded_by, f"points.{entry.kind}", target=f"points_entry:{entry.id}", village_id=entry.village_id,
+        household=household.number, points=entry.points, rule_id=entry.rule_id, photos=len(evidence),
+        reverses=entry.reverses_id,
+    )  # fmt: skip

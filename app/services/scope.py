@@ -93,6 +93,9 @@ class Scope:
 
 def _int(value) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise NotFound("没有找到这条记录。") from None
+    if not 0 < number < 2**31:  # beyond what an id column holds: PostgreSQL would raise
+        raise NotFound("没有找到这条记录。")
+    return number

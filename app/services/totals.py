@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,16 +28,38 @@ def _upsert(rows: list[dict]) -> None:
     db.session.execute(stmt)
 
 
+def counts_as_deduction(kind: str, points: int) -> bool:
+    """A deduction, or the reversal of an award, lowers "deducted"; the rest is "awarded".
+
+    A reversal carries the opposite sign of the entry it undoes and lands in that entry's side,
+    so an award reversed is no longer awarded (rather than looking like a deduction).
+    """
+    return (points < 0) != (kind == "reversal")
+
+
+def _village_rows(village_id: int, period: str, net: int, deducted: int) -> list[dict]:
+    rows = [{"subject": "village", "subject_id": village_id, "period": period, "village_id": village_id,
+             "group_id": None, "points": net}]  # fmt: skip
+    if deducted:
+        rows.append({**rows[0], "subject": "v_deduct", "points": deducted})
+    return rows
+
+
 def add_to_totals(entry: PointsEntry, group_id: int) -> None:
-    """Add one entry's points to its household's (and member's) totals, atomically."""
+    """Add one entry's points to its household's (and member's) and its village's totals, atomically."""
     subjects = [("household", entry.household_id)]
     if entry.villager_id is not None:
         subjects.append(("villager", entry.villager_id))
-    rows = [
+    periods = period_keys(entry.occurred_on).values()
+    deducted = entry.points if counts_as_deduction(entry.kind, entry.points) else 0
+    # The village's rows first: every writer then takes the shared rows' locks before any
+    # household's, so a bulk award and a single award cannot wait on each other in a cycle.
+    rows = [row for period in periods for row in _village_rows(entry.village_id, period, entry.points, deducted)]
+    rows += [
         {"subject": subject, "subject_id": sid, "period": period, "village_id": entry.village_id,
          "group_id": group_id, "points": entry.points}
         for subject, sid in subjects
-        for period in period_keys(entry.occurred_on).values()
+        for period in periods
     ]  # fmt: skip
     _upsert(rows)
 
@@ -50,27 +72,41 @@ def rebuild_totals(village_id: int) -> int:
     """
     year = func.extract("year", PointsEntry.occurred_on)
     month = func.extract("month", PointsEntry.occurred_on)
+    deduction = or_(
+        and_(PointsEntry.points < 0, PointsEntry.kind != "reversal"),
+        and_(PointsEntry.points > 0, PointsEntry.kind == "reversal"),
+    )
     sums = db.session.execute(
-        select(PointsEntry.household_id, PointsEntry.villager_id, year, month, func.sum(PointsEntry.points))
+        select(
+            PointsEntry.household_id, PointsEntry.villager_id, year, month, func.sum(PointsEntry.points),
+            func.sum(case((deduction, PointsEntry.points), else_=0)),
+        )
         .where(PointsEntry.village_id == village_id)
         .group_by(PointsEntry.household_id, PointsEntry.villager_id, year, month)
-    ).all()
+    ).all()  # fmt: skip
     household_group = dict(
         db.session.execute(select(Household.id, Household.group_id).where(Household.village_id == village_id)).all()
     )
     acc: dict[tuple[str, int, str], int] = defaultdict(int)
     group_of: dict[tuple[str, int], int] = {}
-    for household_id, villager_id, y, m, points in sums:
+    village_acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # period → [net, deducted]
+    for household_id, villager_id, y, m, points, deducted in sums:
         subjects = [("household", household_id)] + ([("villager", villager_id)] if villager_id else [])
+        periods = period_keys(date(int(y), int(m), 1)).values()
         for subject in subjects:
             group_of[subject] = household_group[household_id]
-            for period in period_keys(date(int(y), int(m), 1)).values():
+            for period in periods:
                 acc[(*subject, period)] += points
+        for period in periods:
+            village_acc[period][0] += points
+            village_acc[period][1] += deducted
     db.session.execute(delete(PointsTotal).where(PointsTotal.village_id == village_id))
     rows = []
     for (subject, sid, period), points in acc.items():
         rows.append({"subject": subject, "subject_id": sid, "period": period, "village_id": village_id,
                      "group_id": group_of[(subject, sid)], "points": points})  # fmt: skip
+    for period, (net, deducted) in village_acc.items():
+        rows.extend(_village_rows(village_id, period, net, deducted))
     for start in range(0, len(rows), 500):
         _upsert(rows[start : start + 500])
     return len(rows)

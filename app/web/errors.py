@@ -39,6 +39,15 @@ def register_web_errors(app) -> None:
             return _admin_page(message, 403)
         return render_template("web/error.html", message=message), 403
 
+    @app.errorhandler(413)
+    def too_large(error):
+        if _in_admin():
+            limit = app.config["ADMIN_UPLOAD_MAX_BYTES"] // (1024 * 1024)
+            return _admin_page(f"一次上传的文件太大了（合计不能超过 {limit} MB），请少选几张照片再试。", 413)
+        if _wants_json():
+            return jsonify(ok=False, error={"code": "too_large", "message": "提交的内容太大了。"}), 413
+        return render_template("web/error.html", message="提交的内容太大了。"), 413
+
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         message = "页面已过期或来源不对，请刷新页面后再提交。"

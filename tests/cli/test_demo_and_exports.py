@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.models import Household, PointsEntry, Villager, VillagerGroup
+from app.models import Household, PointsEntry, PointsRule, Villager, VillagerGroup
 from app.services import standings
+from app.services.demo.reasons import BAD, GOOD
 from tests.conftest import PUBLIC_BASE_URL
 
 REQUIRED_COLUMNS = {"户号", "户码", "村民小组", "户主", "人口", "本年积分"}
@@ -31,6 +32,13 @@ def test_demo_village_has_the_numbers_of_the_field_report(demo):
     year_ago = standings.today() - timedelta(days=366)
     assert count(db, PointsEntry, PointsEntry.occurred_on >= year_ago) >= 3000
     assert count(db, PointsEntry, PointsEntry.occurred_on > standings.today()) == 0
+
+
+def test_demo_village_has_a_rules_catalogue_cadres_can_award_from(demo):
+    rules = demo.session.scalars(select(PointsRule)).all()
+    assert {r.item for r in rules} == {r.text for r in (*GOOD, *BAD)}
+    assert all(r.points > 0 and not r.evidence_required for r in rules if r.item in {g.text for g in GOOD})
+    assert all(r.points < 0 and r.evidence_required for r in rules if r.item in {b.text for b in BAD})
 
 
 def test_demo_load_again_changes_nothing(demo, runner):

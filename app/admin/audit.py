@@ -1,0 +1,39 @@
+"""操作日志 (A3): search the append-only audit log, held to the admin's scope."""
+
+from __future__ import annotations
+
+from flask import flash, g, render_template, request
+
+from app.admin import admin
+from app.admin.guard import permission_required
+from app.errors import ValidationError
+from app.services import audit_search
+from app.services.audit_search import AuditQuery
+
+
+@admin.get("/audit")
+@permission_required("audit.view")
+def audit():
+    status = 200
+    try:
+        query = audit_search.parse(request.args)
+    except ValidationError as error:
+        flash(error.message, "danger")
+        query, status = None, 400
+    rows, page, pages, total = audit_search.search(g.scope, query) if query else ([], 1, 1, 0)
+    return render_template(
+        "admin/audit/index.html",
+        query=query or AuditQuery(),
+        args=request.args,
+        rows=rows,
+        page=page,
+        pages=pages,
+        total=total,
+        names=audit_search.target_names(g.scope, rows),
+        villages={v.id: v.name for v in g.scope.villages},
+        kinds=audit_search.ACTION_KINDS,
+        detail=audit_search.detail_lines,
+        label=audit_search.action_label,
+        when=audit_search.local_minute,
+        unplaced=audit_search.sees_unplaced_rows(g.scope),
+    ), status

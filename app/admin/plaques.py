@@ -1,0 +1,154 @@
+"""门牌打印 (H1, H3): one household's plaque, a whole village's PDF in the background, code reissue."""
+
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
+from sqlalchemy import or_, select
+from werkzeug.routing import BuildError
+
+from app.admin import admin
+from app.admin.forms import ConfirmForm
+from app.admin.guard import permission_required
+from app.errors import AppError, Conflict, NotFound
+from app.extensions import db
+from app.models import BackgroundJob, Household, Villager
+from app.services import plaque_jobs
+from app.services.audit_search import local_minute
+
+SEARCH_LIMIT = 20
+JOBS_SHOWN = 20
+STATUS_NAMES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
+
+
+def _village_arg():
+    """The village chosen on the page (``?village=``), or the only one; None when several to pick from."""
+    if request.values.get("village"):
+        return g.scope.village(request.values.get("village", type=int) or 0)
+    return g.scope.villages[0] if len(g.scope.villages) == 1 else None
+
+
+def _households(q: str) -> list[tuple[Household, str]]:
+    """Households in scope whose number starts with ``q`` or whose head is called ``q``."""
+    query = (
+        g.scope.households_query()
+        .outerjoin(Villager, Household.head_id == Villager.id)
+        .where(Household.status == "active", or_(Household.number.startswith(q, autoescape=True), Villager.name == q))
+        .order_by(Household.village_id, Household.number)
+        .limit(SEARCH_LIMIT)
+    )
+    found = list(db.session.scalars(query))
+    return [(h, plaque_jobs.code_fingerprint(h.id)) for h in found]
+
+
+def _job(job_id: int) -> BackgroundJob:
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.kind != plaque_jobs.JOB_KIND:
+        raise NotFound("没有找到这个门牌任务。")
+    g.scope.require_village(job.village_id)
+    return job
+
+
+@admin.get("/plaques")
+@permission_required("plaques.print")
+def plaques():
+    village = _village_arg()
+    q = (request.args.get("q") or "").strip()[:32]
+    jobs = db.session.scalars(
+        select(BackgroundJob)
+        .where(BackgroundJob.kind == plaque_jobs.JOB_KIND, BackgroundJob.village_id.in_(g.scope.village_ids or [-1]))
+        .order_by(BackgroundJob.id.desc())
+        .limit(JOBS_SHOWN)
+    ).all()
+    names = {v.id: v.name for v in g.scope.villages}
+    return render_template(
+        "admin/plaques/index.html",
+        village=village,
+        printable=plaque_jobs.printable_count(village.id) if village else None,
+        q=q,
+        found=_households(q) if q else [],
+        jobs=jobs,
+        names=names,
+        statuses=STATUS_NAMES,
+        form=ConfirmForm(),
+        when=local_minute,
+    )
+
+
+@admin.post("/plaques/jobs")
+@permission_required("plaques.print")
+def plaque_job_new():
+    village = g.scope.village(request.form.get("village", type=int) or 0)
+    if not ConfirmForm().validate_on_submit():
+        flash("页面已过期，请刷新后再点“生成”。", "danger")
+        return redirect(url_for("admin.plaques", village=village.id))
+    try:
+        job, started = plaque_jobs.start_village_job(village, requested_by=g.account.actor)
+    except AppError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("admin.plaques", village=village.id))
+    if started:
+        flash(f"已开始生成{village.name}全村门牌，共 {job.total} 户，可以在本页看进度。", "success")
+    else:
+        flash(f"{village.name}的门牌正在生成中，不用重复点击。", "info")
+    return redirect(url_for("admin.plaque_job", job_id=job.id))
+
+
+@admin.get("/plaques/jobs/<int:job_id>")
+@permission_required("plaques.print")
+def plaque_job(job_id: int):
+    job = _job(job_id)
+    village = g.scope.village(job.village_id)
+    percent = int(100 * job.done / job.total) if job.total else 0
+    return render_template(
+        "admin/plaques/job.html", job=job, village=village, percent=percent, statuses=STATUS_NAMES,
+        running=job.status in plaque_jobs.ACTIVE, when=local_minute,
+    )  # fmt: skip
+
+
+@admin.get("/plaques/jobs/<int:job_id>/plaques.pdf")
+@permission_required("plaques.print")
+def plaque_job_download(job_id: int):
+    job = _job(job_id)
+    village = g.scope.village(job.village_id)
+    path = plaque_jobs.finished_file(job)
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"{village.name}门牌.pdf")
+
+
+@admin.get("/households/<int:household_id>/plaque.png")
+@permission_required("plaques.print")
+def household_plaque(household_id: int):
+    household = g.scope.household(household_id)
+    png = plaque_jobs.household_plaque_png(household)
+    response = Response(png, mimetype="image/png")
+    if request.args.get("download"):
+        response.headers.set("Content-Disposition", "attachment", filename=f"{household.number}.png")
+    return response
+
+
+@admin.post("/households/<int:household_id>/reissue")
+@permission_required("codes.reissue")
+def household_reissue(household_id: int):
+    household = g.scope.household(household_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("页面已过期，请刷新后再换发户码。", "danger")
+        return redirect(_back_to(household))
+    try:
+        plaque_jobs.reissue(household, expected=request.form.get("current", ""), recorded_by=g.account.actor)
+    except Conflict as error:
+        flash(error.message, "warning")
+    except AppError as error:
+        flash(error.message, "danger")
+    else:
+        flash(
+            f"{household.number}户已换发新户码。旧门牌已作废，扫旧门牌会提示“已更换”；请下载新门牌打印后换上。",
+            "success",
+        )
+    return redirect(_back_to(household))
+
+
+def _back_to(household: Household) -> str:
+    """The household's page when the register area has one, else this household on the plaque page."""
+    try:
+        return url_for("admin.household", household_id=household.id)
+    except BuildError:
+        return url_for("admin.plaques", village=household.village_id, q=household.number)
