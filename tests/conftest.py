@@ -59,7 +59,9 @@ from app.extensions import db as _db  # noqa: E402
 from app.services import page_cache  # noqa: E402
 from wechat import once  # noqa: E402
 
-TEST_KEY = Fernet.generate_key().decode()
+# Through the environment, so the second import as ``tests.conftest`` (and worker processes
+# started by tests) see the same key as the session app.
+TEST_KEY = os.environ.setdefault("CWT_TEST_DATA_KEY", Fernet.generate_key().decode())
 PUBLIC_BASE_URL = "https://cun.example.cn"
 
 

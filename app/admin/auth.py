@@ -47,7 +47,9 @@ def login():
 def login_totp():
     account_id = session.get("admin_pending")
     if not account_id or time.time() - session.get("admin_pending_at", 0) > PENDING_SECONDS:
-        end_session()
+        # Only the half-finished sign-in is dropped: a GET never ends a signed-in session.
+        session.pop("admin_pending", None)
+        session.pop("admin_pending_at", None)
         flash("请先输入用户名和密码。", "warning")
         return redirect(url_for("admin.login"))
     account = db.session.get(Account, account_id)

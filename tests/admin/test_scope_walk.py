@@ -33,6 +33,7 @@ from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import award, make_household, make_village
 
 SECRET_WORDS = ("甄士隐", "9901", "甲村走访机密", "甲村专属细则", "甲村账号", "甲村证件")
+SIGN_IN = ("admin.login", "admin.login_totp")
 WATCHED = (Household, Villager, PointsEntry, PointsRule, Photo, Visit, BackgroundJob, BindingRequest)
 
 
@@ -139,7 +140,7 @@ def test_every_route_with_an_id_refuses_another_villages_objects(app, outsider, 
 
 
 def test_list_pages_show_nothing_of_another_village(app, outsider, village_a):
-    rules = [r for r in _admin_rules(app) if not r.arguments and "GET" in r.methods]
+    rules = [r for r in _admin_rules(app) if not r.arguments and "GET" in r.methods and r.endpoint not in SIGN_IN]
     a_id, household_id = village_a["village_id"][0], village_a["household_id"][0]
     query = f"?village={a_id}&village_id={a_id}&household={household_id}&household_id={household_id}"
     opened = 0
@@ -149,6 +150,7 @@ def test_list_pages_show_nothing_of_another_village(app, outsider, village_a):
         for suffix in ("", query):
             response = outsider.get(rule.rule + suffix)
             assert response.status_code in (200, 302, 400, 403, 404), f"GET {rule.rule}{suffix}: {response.status_code}"
+            assert "/admin/login" not in response.headers.get("Location", ""), f"GET {rule.rule} signed us out"
             body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
             if response.mimetype.startswith("application/vnd.openxmlformats"):
                 body = _xlsx_text(response.data)
@@ -174,3 +176,36 @@ def test_every_route_with_an_id_answers_not_found_for_ids_no_column_can_hold(app
             url = app.url_map.bind("localhost").build(rule.endpoint, dict.fromkeys(rule.arguments, huge))
             response = outsider.get(url) if "GET" in rule.methods else outsider.post(url)
             assert response.status_code in (400, 403, 404, 405), f"{url} answered {response.status_code}"
+
+
+def test_no_get_changes_anything_even_for_the_villages_own_admin(app, client, village_a):
+    """No state change over GET: every GET route, opened by village A's own admin with A's ids,
+    leaves every table as it was (only the audit log may grow: sensitive reads are logged)."""
+    from app.models import Region
+
+    village = db.session.scalar(select(Region).where(Region.id == village_a["village_id"][0]))
+    login(client, make_account(village, "village_admin"))
+
+    def snapshot() -> dict:
+        db.session.expire_all()
+        return {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+            if table.name != "audit_log"
+        }
+
+    before = snapshot()
+    opened = 0
+    for rule in (r for r in _admin_rules(app) if "GET" in r.methods and r.endpoint not in SIGN_IN):
+        for index in range(max((len(village_a[a]) for a in rule.arguments), default=1)):
+            values = {a: village_a[a][min(index, len(village_a[a]) - 1)] for a in rule.arguments}
+            url = app.url_map.bind("localhost").build(rule.endpoint, values)
+            response = client.get(url)
+            assert response.status_code < 500, f"GET {url}: {response.status_code}"
+            assert "/admin/login" not in response.headers.get("Location", ""), f"GET {url} signed us out"
+            opened += 1
+    assert opened > 20
+    assert snapshot() == before
+    for endpoint in SIGN_IN:  # the sign-in pages, opened while signed in, end nothing either
+        client.get(app.url_map.bind("localhost").build(endpoint))
+    assert client.get("/admin/").status_code == 200
