@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, render_template
 
 from app.admin import admin
+from app.services import binding_review
 from app.services.permissions import allowed
 from app.services.statistics_rollup import headline_for
 
@@ -13,4 +14,5 @@ from app.services.statistics_rollup import headline_for
 def dashboard():
     # Kept numbers only (register statistics and the village's points totals): cheap at county scale.
     headline = headline_for(g.scope) if allowed(g.account.role, "charts.view") else None
-    return render_template("admin/dashboard.html", headline=headline)
+    waiting = binding_review.pending_count(g.scope) if allowed(g.account.role, "register.edit") else 0
+    return render_template("admin/dashboard.html", headline=headline, waiting_bindings=waiting)

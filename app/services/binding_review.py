@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
@@ -82,3 +82,14 @@ def approve(scope: Scope, request_id, villager_id, *, decided_by: str) -> Villag
 def reject(scope: Scope, request_id, reason: str | None, *, decided_by: str) -> BindingRequest:
     request = in_scope(scope, request_id)
     return identity_requests.reject(request.id, decided_by=decided_by, reason=reason or "")
+
+
+def pending_count(scope: Scope) -> int:
+    """How many villagers in this scope wait for a cadre to confirm who they are (the dashboard's
+    reminder, so a request made in WeChat does not go unseen)."""
+    query = select(func.count()).select_from(BindingRequest)
+    query = query.where(BindingRequest.status == "pending", BindingRequest.village_id.in_(scope.village_ids or [-1]))
+    if scope.group_id is not None:
+        query = query.join(Villager, BindingRequest.villager_id == Villager.id)
+        query = query.join(Household, Villager.household_id == Household.id).where(Household.group_id == scope.group_id)
+    return db.session.scalar(query) or 0

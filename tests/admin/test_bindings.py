@@ -126,3 +126,19 @@ def test_reading_roles_cannot_approve(client, home):
         == 403
     )
     assert _request(request.id).status == "pending"
+
+
+def test_the_dashboard_tells_cadres_of_waiting_requests_in_their_village_only(cadre, client, home):
+    _, household = home
+    assert "waiting-bindings" not in cadre.get("/admin/").get_data(as_text=True)
+    _ask(household, household.members[0].name)
+    _ask(household, household.members[1].name)
+    page = cadre.get("/admin/").get_data(as_text=True)
+    assert "有 2 位村民在微信里申请绑定身份" in page and "/admin/bindings" in page
+
+    other = client.application.test_client()
+    login(other, make_account(make_village("大坪村"), "cadre"))
+    assert "waiting-bindings" not in other.get("/admin/").get_data(as_text=True)
+    work_team = client.application.test_client()
+    login(work_team, make_account(home[0], "work_team"))  # cannot approve: not reminded
+    assert "waiting-bindings" not in work_team.get("/admin/").get_data(as_text=True)
