@@ -19,7 +19,8 @@ class AuditLog(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(32), index=True)
-    target: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: household and person timelines look up the corrections made to one target.
+    target: Mapped[str | None] = mapped_column(String(64), index=True)
     village_id: Mapped[int | None]
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 

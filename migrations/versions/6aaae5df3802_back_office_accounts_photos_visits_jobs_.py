@@ -129,6 +129,7 @@ def upgrade():
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_actor'), ['actor'], unique=False)
         batch_op.create_index('ix_audit_log_village_at', ['village_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_target'), ['target'], unique=False)
 
     with op.batch_alter_table('points_entries', schema=None) as batch_op:
         batch_op.create_index('ix_points_entries_village_recent', ['village_id', 'id'], unique=False)
@@ -150,6 +151,7 @@ def downgrade():
         batch_op.alter_column('group_id', existing_type=sa.Integer(), nullable=False)
 
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_target'))
         batch_op.drop_index('ix_audit_log_village_at')
         batch_op.drop_index(batch_op.f('ix_audit_log_actor'))
 
