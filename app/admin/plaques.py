@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
-from sqlalchemy import or_, select
 from werkzeug.routing import BuildError
 
 from app.admin import admin
 from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
-from app.errors import AppError, Conflict, NotFound
-from app.extensions import db
-from app.models import BackgroundJob, Household, Villager
+from app.errors import AppError, Conflict
+from app.models import BackgroundJob, Household
 from app.services import plaque_jobs
 from app.services.audit_search import local_minute
 
@@ -27,25 +25,8 @@ def _village_arg():
     return g.scope.villages[0] if len(g.scope.villages) == 1 else None
 
 
-def _households(q: str) -> list[tuple[Household, str]]:
-    """Households in scope whose number starts with ``q`` or whose head is called ``q``."""
-    query = (
-        g.scope.households_query()
-        .outerjoin(Villager, Household.head_id == Villager.id)
-        .where(Household.status == "active", or_(Household.number.startswith(q, autoescape=True), Villager.name == q))
-        .order_by(Household.village_id, Household.number)
-        .limit(SEARCH_LIMIT)
-    )
-    found = list(db.session.scalars(query))
-    return [(h, plaque_jobs.code_fingerprint(h.id)) for h in found]
-
-
 def _job(job_id: int) -> BackgroundJob:
-    job = db.session.get(BackgroundJob, job_id)
-    if job is None or job.kind != plaque_jobs.JOB_KIND:
-        raise NotFound("没有找到这个门牌任务。")
-    g.scope.require_village(job.village_id)
-    return job
+    return plaque_jobs.job_in_scope(g.scope, job_id)
 
 
 @admin.get("/plaques")
@@ -53,19 +34,14 @@ def _job(job_id: int) -> BackgroundJob:
 def plaques():
     village = _village_arg()
     q = (request.args.get("q") or "").strip()[:32]
-    jobs = db.session.scalars(
-        select(BackgroundJob)
-        .where(BackgroundJob.kind == plaque_jobs.JOB_KIND, BackgroundJob.village_id.in_(g.scope.village_ids or [-1]))
-        .order_by(BackgroundJob.id.desc())
-        .limit(JOBS_SHOWN)
-    ).all()
+    jobs = plaque_jobs.recent_jobs(g.scope, JOBS_SHOWN)
     names = {v.id: v.name for v in g.scope.villages}
     return render_template(
         "admin/plaques/index.html",
         village=village,
         printable=plaque_jobs.printable_count(village.id) if village else None,
         q=q,
-        found=_households(q) if q else [],
+        found=plaque_jobs.find_households(g.scope, q, SEARCH_LIMIT) if q else [],
         jobs=jobs,
         names=names,
         statuses=STATUS_NAMES,

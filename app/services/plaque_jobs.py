@@ -11,15 +11,16 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.models import BackgroundJob, Household, HouseholdCode, Region
+from app.models import BackgroundJob, Household, HouseholdCode, Region, Villager
 from app.models.base import utcnow
 from app.services import audit, codes, dispatch
 from app.services.plaque_batch import plaque_contents
 from app.services.plaques import render_plaque, write_pdf
+from app.services.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +140,51 @@ def household_plaque_png(household: Household) -> bytes:
     return buffer.getvalue()
 
 
+def _fingerprint(code: str | None) -> str:
+    return hashlib.sha256((code or "").encode()).hexdigest()[:12]
+
+
 def code_fingerprint(household_id: int) -> str:
     """A short stand-in for the active code, carried by the reissue form: it names the plaque
     the cadre was looking at without putting the code itself in the page."""
-    code = codes.active_code(household_id) or ""
-    return hashlib.sha256(code.encode()).hexdigest()[:12]
+    return _fingerprint(codes.active_code(household_id))
+
+
+def find_households(scope: Scope, q: str, limit: int = 20) -> list[tuple[Household, str]]:
+    """Active households in scope whose number starts with ``q`` or whose head is called ``q``,
+    each with its code's fingerprint (one query for the households, one for their codes)."""
+    query = (
+        scope.households_query()
+        .outerjoin(Villager, Household.head_id == Villager.id)
+        .where(Household.status == "active", or_(Household.number.startswith(q, autoescape=True), Villager.name == q))
+        .order_by(Household.village_id, Household.number)
+        .limit(limit)
+    )
+    found = list(db.session.scalars(query))
+    active = dict(
+        db.session.execute(
+            select(HouseholdCode.household_id, HouseholdCode.code).where(
+                HouseholdCode.household_id.in_([h.id for h in found] or [-1]), HouseholdCode.status == "active"
+            )
+        ).all()
+    )
+    return [(h, _fingerprint(active.get(h.id))) for h in found]
+
+
+def recent_jobs(scope: Scope, limit: int = 20) -> list[BackgroundJob]:
+    """The latest plaque jobs of the villages in scope, newest first."""
+    query = select(BackgroundJob).where(
+        BackgroundJob.kind == JOB_KIND, BackgroundJob.village_id.in_(scope.village_ids or [-1])
+    )
+    return list(db.session.scalars(query.order_by(BackgroundJob.id.desc()).limit(limit)))
+
+
+def job_in_scope(scope: Scope, job_id: int) -> BackgroundJob:
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None or job.kind != JOB_KIND:
+        raise NotFound("没有找到这个门牌任务。")
+    scope.require_village(job.village_id)
+    return job
 
 
 def reissue(household: Household, *, expected: str, recorded_by: str) -> HouseholdCode:

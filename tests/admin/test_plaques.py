@@ -173,6 +173,7 @@ def test_reissue_makes_the_old_plaque_say_replaced(cadre, client, village):
     found = cadre.get("/admin/plaques?q=0501").get_data(as_text=True)
     assert "换发户码" in found
     fingerprint = plaque_jobs.code_fingerprint(household.id)
+    assert f'value="{fingerprint}"' in found  # the search page's form names the plaque shown
 
     response = post(cadre, f"/admin/households/{household.id}/reissue", {"current": fingerprint})
 
