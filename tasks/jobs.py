@@ -7,7 +7,7 @@ import random
 from celery import shared_task
 from flask import current_app
 
-from wechat import push, qrcodes
+from wechat import contacts, push, qrcodes
 
 MAX_RETRIES = 6
 
@@ -55,3 +55,9 @@ def create_for_household(self, household_id: int) -> None:
 def create_missing() -> int:
     """Queue code creation for households that have none yet."""
     return qrcodes.create_missing()
+
+
+@shared_task(name="contacts.flush")
+def flush_contacts() -> int:
+    """Write the followers the callback heard from (it only noted them in Redis)."""
+    return contacts.flush()

@@ -1,14 +1,16 @@
-"""Recording that a follower was in touch, without a database round trip on every SCAN.
+"""Recording that a follower was in touch, without a database write inside the callback.
 
-``identity.touch`` creates the identity on first contact and writes ``last_seen_at`` at most
-once per ``identity.SEEN_EVERY``; within that window it only reads. So within the window the
-callback skips it: this worker remembers whom it recorded, and a mark shared by all workers
-(``wechat.once``) says someone was recorded by any of them. A follower's scans then cost no SQL
-but one touch a minute.
+A scan, message or menu click says the sender follows the account and was here just now
+(``identity.touch``). On the production stack the callback only adds the openid to a Redis set
+(one round trip, and a set holds each follower once however often they scan); ``flush``, a
+periodic task, takes the set and writes the contacts. Each worker also remembers whom it
+recorded in the last ``identity.SEEN_EVERY``, so a follower's scans then cost nothing at all.
+In the embedded default (no Redis) the contact is written at once.
 
-Skipping is safe because it only ever skips ``subscribed=True`` for a current follower: someone
-who unsubscribes (on any worker) can send nothing more until they follow again, and following
-always goes to the database.
+Following and unfollowing are always written at once: the first may create the identity and
+undo an unsubscribe, the second takes the openid out of the waiting set, so a flush that runs
+after it cannot mark a follower who just left as following again (``flush`` never sets
+``subscribed`` on an identity that exists).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import threading
 import time
 from collections import OrderedDict
 
-from app.services import identity
+from app.services import identity, identity_proof
 from wechat import once
 
 REMEMBERED = 20_000  # followers per worker; a few hundred KB
+PENDING = "wx:contacts:pending"  # openids heard from, waiting for ``flush``
 
 _lock = threading.Lock()
 _seen: OrderedDict[str, float] = OrderedDict()
@@ -29,7 +32,6 @@ _seen: OrderedDict[str, float] = OrderedDict()
 def followed(openid: str) -> None:
     """A subscribe event: always recorded (it may undo an unsubscribe another worker handled)."""
     identity.touch(openid, subscribed=True)
-    once.mark(_key(openid), _window())
     _remember(openid)
 
 
@@ -38,26 +40,39 @@ def in_touch(openid: str) -> None:
     seen = _seen.get(openid)
     if seen is not None and time.monotonic() - seen < _window():
         return
-    if once.claim(_key(openid), _window()):
-        identity.touch(openid, subscribed=True)
+    if not once.add_member(PENDING, openid) and once.claim(f"wx:contact:{openid}", _window()):
+        identity.touch(openid, subscribed=True)  # no Redis: at once, still once per window
     _remember(openid)
 
 
 def unfollowed(openid: str) -> None:
     identity.touch(openid, subscribed=False)
-    once.release(_key(openid))
+    once.remove_member(PENDING, openid)
     with _lock:
         _seen.pop(openid, None)
+
+
+def flush(batch: int = 2000) -> int:
+    """Write the contacts waiting in the shared set (the periodic ``contacts.flush`` task)."""
+    written = 0
+    while openids := once.pop_members(PENDING, batch):
+        for openid in openids:
+            if not identity_proof.is_openid(openid):
+                continue
+            known = identity_proof.find_identity(openid) is not None
+            # A follower from before the app existed is created as following; an identity we
+            # know keeps its subscribed flag (an unfollow may have come in meanwhile).
+            identity.touch(openid, subscribed=None if known else True)
+            written += 1
+        if len(openids) < batch:
+            break
+    return written
 
 
 def forget_all() -> None:
     """Drop this worker's memory (tests that empty the database)."""
     with _lock:
         _seen.clear()
-
-
-def _key(openid: str) -> str:
-    return f"wx:contact:{openid}"
 
 
 def _window() -> int:

@@ -49,6 +49,39 @@ def mark(key: str, seconds: int) -> None:
         log.warning("wechat: shared marks unavailable; %s not marked", key.split(":", 2)[1])
 
 
+def add_member(key: str, member: str) -> bool:
+    """Add ``member`` to the shared set ``key`` (one round trip). False when there is no Redis
+    (or it is down): the caller then records at once instead of later."""
+    client = redis_client.client
+    if client is None:
+        return False
+    try:
+        _line.command(client, "SADD", _prefixed(key), member)
+        return True
+    except Exception:
+        log.warning("wechat: shared marks unavailable; recording at once")
+        return False
+
+
+def remove_member(key: str, member: str) -> None:
+    client = redis_client.client
+    if client is not None:
+        try:
+            _line.command(client, "SREM", _prefixed(key), member)
+        except Exception:
+            log.warning("wechat: shared marks unavailable; set member not removed")
+
+
+def pop_members(key: str, count: int) -> list[str]:
+    """Take up to ``count`` members out of the shared set (atomically: two takers never get the
+    same one). Empty without Redis."""
+    client = redis_client.client
+    if client is None:
+        return []
+    members = client.spop(_prefixed(key), count) or []
+    return [m.decode() if isinstance(m, bytes) else m for m in members]
+
+
 def release(key: str) -> None:
     """Remove the mark, so the next claim succeeds."""
     try:

@@ -15,7 +15,7 @@ from app.services import identity
 from tests.conftest import PUBLIC_BASE_URL, production_stack
 from tests.helpers import code_of, make_household
 from tests.wechat.wx import WeChat, event_xml, openid, text_xml
-from wechat import scenes
+from wechat import contacts, scenes
 
 OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 _MESSAGE = (
@@ -30,6 +30,8 @@ LOWER_ENTITY = '<!entity x "y"><xml><FromUserName>{sender}</FromUserName></xml>'
 
 
 def identities() -> int:
+    """Identities stored, once the periodic flush has written the contacts the callback noted."""
+    contacts.flush()
     return database.session.scalar(select(func.count()).select_from(WechatIdentity))
 
 
