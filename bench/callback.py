@@ -201,13 +201,13 @@ def report(medians: dict[str, dict], n_codes: int, trouble: list[str]) -> int:
             f"  {names[key]}: {int(r['cards'])} cards to fresh events, "
             f"{int(r['duplicates'])} duplicates answered `success`, {int(r['others'])} other answers"
         )
-    print("  others: cores' worth of CPU of every other process, PostgreSQL included (the newcomers pass writes)")
+    print("  others: cores' worth of CPU of every other process, PostgreSQL included")
     if max(medians["livez"]["other_cores"], medians["followers"]["other_cores"]) > 0.25:
         print("WARNING: other processes used the CPU during the run; figures are pessimistic and noisy.")
     print()
-    # The budget is for SCAN events, which WeChat sends only for followers. The newcomers pass
-    # (an identity row written by every request) is the dearest case, shown beside it: a SCAN
-    # from someone we had not recorded before, e.g. a follower from before the app existed.
+    # The budget is for SCAN events, which WeChat sends only for followers. The newcomers pass is
+    # shown beside it: a SCAN from someone we had not recorded before (a follower from before the
+    # app existed), noted for the contacts flush like any other.
     p99 = ms(medians["followers"]["p99_us"])
     budget = f"budget < {CALLBACK_MAX_P99_MS:.0f} ms"
     checks = [(f"{names['followers']}: p99 = {p99:.2f} ms ({budget})", p99 < CALLBACK_MAX_P99_MS)]
