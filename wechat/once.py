@@ -5,6 +5,9 @@ connection each thread keeps to itself (``_Line``); in the embedded default, whi
 process, a dict with expiry times in this process.
 Every call degrades to "not claimed yet" when the store is down: doing something twice is the
 lesser harm for the callback than refusing to do it.
+
+Also a shared set (``add_member`` / ``pop_members``, Redis only): the callback notes followers
+there and a periodic task writes them (``wechat.contacts``).
 """
 
 from __future__ import annotations
@@ -35,18 +38,6 @@ def claim(key: str, seconds: int) -> bool:
     except Exception:
         log.warning("wechat: shared marks unavailable; %s not claimed", key.split(":", 2)[1])
         return True
-
-
-def mark(key: str, seconds: int) -> None:
-    """Set (or renew) the mark."""
-    try:
-        client = redis_client.client
-        if client is None:
-            _local.mark(key, seconds)
-        else:
-            _line.command(client, "SET", _prefixed(key), 1, "EX", seconds)
-    except Exception:
-        log.warning("wechat: shared marks unavailable; %s not marked", key.split(":", 2)[1])
 
 
 def add_member(key: str, member: str) -> bool:
@@ -161,10 +152,6 @@ class _LocalMarks:
                 return False
             self._set(key, now + seconds)
             return True
-
-    def mark(self, key: str, seconds: int) -> None:
-        with self._lock:
-            self._set(key, time.monotonic() + seconds)
 
     def release(self, key: str) -> None:
         with self._lock:
