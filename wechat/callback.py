@@ -68,18 +68,21 @@ def receive():
         log.warning("wechat callback: %s; answered success", exc)
         return _success()
 
-    key = _dedupe_key(message)
-    if not once.claim(key, DEDUPE_SECONDS):
-        # A retry of something already handled (or being handled by another worker). WeChat
-        # retries only when our first answer was late or lost, and the first delivery has done
-        # its work: the repeat is answered `success` rather than with the reply again.
+    # An event that only asks for an answer (a plaque scan, a menu click) is answered in full
+    # every time it comes: it changes nothing twice, and a resend means the villager is still
+    # waiting for that card. Everything else is claimed once across workers (handlers.answer_only).
+    key = None if handlers.answer_only(message) else _dedupe_key(message)
+    if key is not None and not once.claim(key, DEDUPE_SECONDS):
+        # A retry of something already handled (or being handled by another worker): the first
+        # delivery did its work, and doing it again would act twice. Answered `success`.
         return _success()
     try:
         reply = handlers.handle(message)
         body = reply.render() if reply is not None else None
     except Exception:
         # Let WeChat's next retry run the handler again, since this one did nothing.
-        once.release(key)
+        if key is not None:
+            once.release(key)
         log.exception("wechat callback: handler failed for %s from %s", message.type, _mask(message.source))
         return _success()
     if body is None:

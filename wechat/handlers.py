@@ -39,6 +39,16 @@ UNKNOWN = "没有找到这块门牌对应的人家，可能是二维码有误，
 NO_CODE = "暂时查不到您家的积分，请联系村委会。"
 
 
+def answer_only(message: BaseMessage) -> bool:
+    """True when handling ``message`` changes nothing but the follower's contact, which is kept
+    once however often it is noted: a scan of a plaque or a menu click. The callback answers a
+    resend of one of these in full instead of deduplicating it. WeChat resends only when our
+    first answer did not reach it within 5 s, so the villager who scanned saw nothing yet, and
+    the card is what they are waiting for; answering ``success`` would leave them with nothing.
+    Subscribing, unsubscribing and messages change state (or will: feedback) and are claimed once."""
+    return message.type == "event" and message.event in ANSWER_ONLY
+
+
 def handle(message: BaseMessage) -> Reply | None:
     """Dispatch one parsed message or event (already verified and deduplicated)."""
     if message.type == "event":
@@ -200,6 +210,8 @@ class Reply:
         return self.template.format_map(self.values)
 
 
+# Events whose handlers only read and note the sender's contact (see answer_only).
+ANSWER_ONLY = frozenset({"scan", "click"})
 EVENTS = {
     "subscribe": on_subscribe,
     "subscribe_scan": on_subscribe_scan,
@@ -207,7 +219,8 @@ EVENTS = {
     "unsubscribe": on_unsubscribe,
     "click": on_click,
 }
-# Menu CLICK keys (wechat/menu.json).
+# Menu CLICK keys (wechat/menu.json). Each one only reads, as ANSWER_ONLY promises for "click":
+# a key whose handler writes would need the callback's claim.
 CLICKS = {
     "MY_POINTS": my_points,
     "BIND": bind,

@@ -148,6 +148,22 @@ def test_subscribe_with_scene_three_times_has_one_effect(wechat, db, monkeypatch
     assert identities() == 1
 
 
+@pytest.mark.parametrize("event,key", [("SCAN", None), ("CLICK", "MY_POINTS")])
+def test_a_scan_or_click_resent_is_answered_in_full_and_noted_once(wechat, db, monkeypatch, event, key):
+    """WeChat resends only when our answer did not reach it: the villager still waits for it."""
+    household = make_household()
+    touches = []
+    real_touch = identity.touch
+    monkeypatch.setattr(identity, "touch", lambda *a, **kw: touches.append(a) or real_touch(*a, **kw))
+    body = event_xml(openid(), event, key or scan(household), create_time=1764400000)
+    replies = [wechat.reply(wechat.post(body)) for _ in range(3)]
+    assert replies[0]["MsgType"] == ("news" if event == "SCAN" else "text")
+    unstamped = [{name: value for name, value in reply.items() if name != "CreateTime"} for reply in replies]
+    assert unstamped[0] == unstamped[1] == unstamped[2]
+    assert identities() == 1
+    assert len(touches) == 1  # the contact, noted three times, is written once
+
+
 def test_text_three_times_has_one_effect(safe_wechat, db):
     body = text_xml(openid(), "积分", msg_id=24000000000000001)
     replies = [safe_wechat.reply(safe_wechat.post(body)) for _ in range(3)]
@@ -175,7 +191,7 @@ def test_a_failed_handler_lets_the_retry_run_again(wechat, db, monkeypatch):
 @pytest.mark.skipif(not production_stack(), reason="atomic across workers needs Redis (SET NX)")
 def test_concurrent_retries_have_one_effect(app, db):
     household = make_household()
-    body = event_xml(openid(), "SCAN", scan(household), create_time=1764400002)
+    body = event_xml(openid(), "subscribe", "qrscene_" + scan(household), create_time=1764400002)
     sender = WeChat(app.test_client(), app.config)
     query = sender.query()
     answers, start = [], threading.Barrier(3)
