@@ -8,6 +8,7 @@ generates there, caches in memory and talks to the WeChat sandbox. Production se
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -33,6 +34,34 @@ WECHAT_SETTINGS = ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_TOKEN", "WECHAT_AES_
 
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
+
+
+# Template ids whose real templates may name their keywords differently (``*_KEYS``).
+TEMPLATE_SETTINGS = ("WECHAT_TEMPLATE_POINTS", "WECHAT_TEMPLATE_WELCOME", "MP_TEMPLATE_POINTS")
+_KEYWORD = re.compile(r"^[a-z_]{1,24}[0-9]{1,3}$")  # thing1, character_string12 …
+
+
+def _template_keys(name: str) -> dict[str, str]:
+    """``"thing4=thing1, time5=date4"`` → ``{"thing4": "thing1", "time5": "date4"}`` (theirs → ours)."""
+    keys: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in os.environ.get(name, "").split(","))):
+        theirs, sep, ours = (part.strip() for part in pair.partition("="))
+        if not sep or not _KEYWORD.match(theirs) or not _KEYWORD.match(ours):
+            raise ConfigError(f"{name}: {pair!r} is not their_keyword=our_keyword (for example thing4=thing1)")
+        if theirs in keys:
+            raise ConfigError(f"{name}: {theirs} is given twice")
+        keys[theirs] = ours
+    return keys
+
+
+def _positive_seconds(name: str, default: str) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 86400:
+        raise ConfigError(f"{name} must be a number of seconds between 0 and 86400")
+    return value
 
 
 def _instance_secret(name: str, make) -> str:
@@ -111,6 +140,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "WECHAT_TEMPLATE_POINTS": os.environ.get("WECHAT_TEMPLATE_POINTS", "points-awarded"),
         "WECHAT_TEMPLATE_WELCOME": os.environ.get("WECHAT_TEMPLATE_WELCOME", "binding-welcome"),
         "MP_TEMPLATE_POINTS": os.environ.get("MP_TEMPLATE_POINTS", "mp-points-awarded"),
+        # The keywords of the real templates picked in the consoles, where they differ from the
+        # sandbox's: "thing4=thing1,time5=date4" fills their thing4 with our thing1, their time5
+        # with our date4, and sends nothing else (wechat/push.py FIELDS lists ours).
+        **{f"{name}_KEYS": _template_keys(f"{name}_KEYS") for name in TEMPLATE_SETTINGS},
         "WECHAT_HTTP_TIMEOUT": float(os.environ.get("WECHAT_HTTP_TIMEOUT", "5")),
         # h5: plaques carry the plain QR to /h/<code> (works with any account); oa: the official
         # account's permanent parametric code, where one has been created.
@@ -126,6 +159,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "CELERY_VISIBILITY_TIMEOUT": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "360")),
         # Push retries wait about this long, then twice as long each time (with jitter).
         "PUSH_RETRY_BASE_SECONDS": float(os.environ.get("PUSH_RETRY_BASE_SECONDS", "10")),
+        # How often beat writes the followers the callback noted in Redis (tasks/schedule.py).
+        "CONTACTS_FLUSH_SECONDS": _positive_seconds("CONTACTS_FLUSH_SECONDS", "30"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": 3600,

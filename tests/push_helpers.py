@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification, NotificationDelivery, WechatIdentity
 from app.models.base import utcnow
+from app.services import dispatch
 
 
 class Sandbox:
@@ -48,6 +49,14 @@ class Sandbox:
 
     def calls(self, api: str) -> int:
         return self.state()["counters"]["calls"].get(api, 0)
+
+
+def quiet_sandbox(live_server: str, monkeypatch) -> Sandbox:
+    """A fresh sandbox; hand-offs after commit are recorded, not sent, so a test calls deliver itself."""
+    monkeypatch.setattr(dispatch, "send", lambda name, *args: None)
+    box = Sandbox(live_server)
+    box.reset()
+    return box
 
 
 def bind(villager, user: dict, *, app: str = "oa", subscribed: bool = True) -> WechatIdentity:

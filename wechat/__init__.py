@@ -9,8 +9,10 @@ def init_wechat(app) -> None:
     from wechat.callback import bp as callback
     from wechat.cli import wechat_cli
     from wechat.oauth import bp as oauth
+    from wechat.push import check_template_keys
 
     app.cli.add_command(wechat_cli)  # also when WeChat is off: the commands then say so plainly
+    check_template_keys(app.config)
     if not app.config["WECHAT_ENABLED"]:
         return
     csrf.exempt(callback)  # WeChat signs its requests; it cannot send our CSRF token

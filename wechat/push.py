@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import Notification, NotificationDelivery, WechatIdentity
 from app.models.base import utcnow
 from app.services import dispatch
+from config import ConfigError
 from wechat.claims import claim
 from wechat.client import WechatError, WechatUnavailable, get_client
 from wechat.fields import TEMPLATE_FIELD_MAX, template_data
@@ -41,6 +42,13 @@ NOT_FOLLOWING = 43004
 TEMPLATES = {
     "points_awarded": ("WECHAT_TEMPLATE_POINTS", "MP_TEMPLATE_POINTS"),
     "welcome": ("WECHAT_TEMPLATE_WELCOME", "MP_TEMPLATE_WELCOME"),
+}
+# Our keywords per kind: what a notification's data holds (app/services/points_notices.py and
+# identity_proof.py fill them), as the sandbox's templates name them. A real template picked in
+# a console may name its fields otherwise; its ``*_KEYS`` setting maps theirs to ours.
+FIELDS = {
+    "points_awarded": ("thing1", "character_string2", "thing3", "date4", "character_string5"),
+    "welcome": ("name1", "thing2", "time3"),
 }
 CLAIM_SECONDS = 120  # longer than any one try (two channels, each a bounded HTTP exchange)
 SWEEP_MAX_ATTEMPTS = 20  # a notification that keeps crashing its task is left to the inbox
@@ -193,9 +201,27 @@ def _try_channel(notification: Notification, channel: str, identity: WechatIdent
     return "sent"
 
 
+def check_template_keys(config) -> None:
+    """Refuse to start with a ``*_KEYS`` setting that names a keyword we do not fill: every
+    push of that kind would be refused by WeChat (47003) long after the setting was made."""
+    for kind, settings in TEMPLATES.items():
+        for setting in settings:
+            ours = FIELDS[kind]
+            if unknown := sorted(set((config.get(f"{setting}_KEYS") or {}).values()) - set(ours)):
+                raise ConfigError(f"{setting}_KEYS: we have no {', '.join(unknown)}; ours are {', '.join(ours)}")
+
+
+def _fields(notification: Notification, channel: str) -> dict:
+    """The notification's values under the keywords of the template configured for ``channel``."""
+    data = notification.data or {"thing1": notification.title, "thing2": notification.body}
+    oa_setting, mp_setting = TEMPLATES.get(notification.kind, (None, None))
+    keys = current_app.config.get(f"{oa_setting if channel == OA else mp_setting}_KEYS") or {}
+    return {theirs: data.get(ours) for theirs, ours in keys.items()} if keys else data
+
+
 def _send(notification: Notification, channel: str, openid: str, template_id: str) -> dict:
     """The platform call itself."""
-    data = notification.data or {"thing1": notification.title, "thing2": notification.body}
+    data = _fields(notification, channel)
     if channel == OA:
         # 发送模板消息 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
         # wechatpy's send_template has no client_msg_id, hence the plain post.

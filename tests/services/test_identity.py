@@ -12,6 +12,7 @@ from app.extensions import db as _db
 from app.models import AuditLog, BindingRequest, Notification, Villager, WechatIdentity
 from app.services import identity, identity_proof
 from tests.helpers import code_of, make_household, make_village
+from wechat import push
 
 LOCKED = "尝试次数太多，请30分钟后再试，或请村干部帮忙"
 
@@ -70,6 +71,7 @@ def test_bind_by_name_and_id_suffix_welcomes_and_audits(app, home):
     )
     assert welcome.link == f"{app.config['PUBLIC_BASE_URL']}/h/{code_of(household)}"
     assert all(len(str(v)) <= 20 for v in welcome.data.values()) and welcome.data["name1"] == "刘建华"
+    assert set(welcome.data) == set(push.FIELDS["welcome"])  # what a *_KEYS setting may name
 
 
 def test_bind_by_household_code_and_phone(home):

@@ -10,20 +10,16 @@ from sqlalchemy import select
 from app.extensions import db as database
 from app.models import Notification, NotificationDelivery, WechatIdentity
 from app.models.base import utcnow
-from app.services import dispatch, outbox
+from app.services import outbox
 from tests.helpers import award, code_of, make_household
-from tests.push_helpers import Sandbox, bind, deliveries, notifications
+from tests.push_helpers import bind, deliveries, notifications, quiet_sandbox
 from wechat import push
 from wechat.claims import claim
 
 
 @pytest.fixture
 def sandbox(live_server, db, monkeypatch):
-    """A fresh sandbox; hand-offs after commit are recorded, so each test calls deliver itself."""
-    monkeypatch.setattr(dispatch, "send", lambda name, *args: None)
-    box = Sandbox(live_server)
-    box.reset()
-    return box
+    return quiet_sandbox(live_server, monkeypatch)
 
 
 @pytest.fixture
