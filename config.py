@@ -112,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Every Redis key of this app starts with it: two deployments may share one Redis.
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cwt:"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "DEFAULT_SLOGAN": DEFAULT_SLOGAN,
         # Household pages are cached per village version; this is only the safety net.

@@ -15,7 +15,7 @@ def init_celery(app) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    from tasks.schedule import BEAT_SCHEDULE
+    from tasks.schedule import beat_schedule
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
@@ -30,7 +30,7 @@ def init_celery(app) -> Celery:
         broker_transport_options={"visibility_timeout": app.config.get("CELERY_VISIBILITY_TIMEOUT", 600)},
         broker_connection_retry_on_startup=True,
         timezone="Asia/Shanghai",
-        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule=beat_schedule(app.config),
         task_always_eager=False,
     )
     celery.set_default()

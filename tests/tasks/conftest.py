@@ -1,6 +1,6 @@
-"""A real Celery worker process for the push pipeline, on the production stack only.
+"""Real Celery worker and beat processes, on the production stack only.
 
-The worker builds its own Flask app from the environment (tasks/worker.py), exactly as in
+They build their own Flask app from the environment (tasks/worker.py), exactly as in
 production: same PostgreSQL and Redis as the tests, the test secrets, the sandbox on the live
 test server, and a queue of this test session's own, so tasks left over from other runs (or from
 other sessions sharing the Redis database) never reach it.
@@ -9,6 +9,7 @@ other sessions sharing the Redis database) never reach it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,29 +34,30 @@ needs_worker = pytest.mark.skipif(
 )
 
 
-class Worker:
-    """``celery -A tasks.worker worker`` as a subprocess in its own process group."""
+class CeleryProcess:
+    """A ``celery -A tasks.worker …`` subprocess in its own process group, logging to a file."""
 
-    def __init__(self, env: dict, queue: str, name: str):
-        self.env, self.queue, self.name = env, queue, name
+    READY = ""  # the log line that says it is up
+
+    def __init__(self, env: dict, name: str):
+        self.env, self.name = env, name
         self.log = Path(tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")[1])
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> Worker:
-        command = [
-            sys.executable, "-m", "celery", "-A", "tasks.worker", "worker",
-            "--pool=prefork", "--concurrency=1", "--loglevel=INFO", "-Q", self.queue,
-            "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
-        ]  # fmt: skip
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self):
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+                [sys.executable, "-m", "celery", "-A", "tasks.worker", *self.command()],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
         deadline = time.monotonic() + READY_WITHIN
-        while " ready." not in self.output():
+        while self.READY not in self.output():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"celery worker did not start:\n{self.output()[-3000:]}")
+                raise RuntimeError(f"celery {self.name} did not start:\n{self.output()[-3000:]}")
             time.sleep(0.1)
         return self
 
@@ -79,6 +81,40 @@ class Worker:
             self.kill()
 
 
+class Worker(CeleryProcess):
+    """``celery -A tasks.worker worker`` reading only this session's queue."""
+
+    READY = " ready."
+
+    def __init__(self, env: dict, queue: str, name: str):
+        super().__init__(env, name)
+        self.queue = queue
+
+    def command(self) -> list[str]:
+        return [
+            "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO", "-Q", self.queue,
+            "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+
+
+class Beat(CeleryProcess):
+    """``celery -A tasks.worker beat``: sends tasks/schedule.py's jobs to this session's queue
+    (``CELERY_TASK_DEFAULT_QUEUE`` in its environment), keeping its state under ``directory``."""
+
+    READY = "beat: Starting..."
+
+    def __init__(self, env: dict, directory: Path):
+        super().__init__(env, "beat")
+        self.schedule_file = directory / "celerybeat-schedule"
+
+    def command(self) -> list[str]:
+        return ["beat", "--loglevel=INFO", "--schedule", str(self.schedule_file)]
+
+    def sent(self) -> list[str]:
+        """The schedule entries beat has sent so far, in order, one per sending."""
+        return re.findall(r"Scheduler: Sending due task (\S+) \(", self.output())
+
+
 @pytest.fixture(scope="session")
 def celery_queue(app):
     """This session's own queue: the test app sends there, the workers read only there."""
@@ -94,7 +130,7 @@ def celery_queue(app):
 
 
 @pytest.fixture(scope="session")
-def worker_env(live_server, celery_queue) -> dict:
+def worker_env(app, live_server, celery_queue) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "MP_", "APP_ENV"))}
     env.update(
         DATABASE_URL=os.environ["TEST_DATABASE_URL"],
@@ -105,8 +141,12 @@ def worker_env(live_server, celery_queue) -> dict:
         # Sandbox mode: the worker's WeChat client calls PUBLIC_BASE_URL/sandbox, the live server.
         PUBLIC_BASE_URL=live_server,
         CELERY_TASK_DEFAULT_QUEUE=celery_queue,
+        # The session's Redis keys, so workers read the marks and sets this test process wrote.
+        CACHE_KEY_PREFIX=app.config["CACHE_KEY_PREFIX"],
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         PUSH_RETRY_BASE_SECONDS="0.2",
+        # Beat (tests/tasks/test_beat.py) writes contacts every second, not every half minute.
+        CONTACTS_FLUSH_SECONDS="1",
         WECHAT_HTTP_TIMEOUT="15",
         PYTHONUNBUFFERED="1",
     )
@@ -131,6 +171,25 @@ def start_worker(worker_env, celery_queue, request):
         if failed is not None and failed.failed:
             print(f"--- {worker.name} log ---\n{worker.output()[-4000:]}")
         worker.log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def start_beat(worker_env, tmp_path, request):
+    """Start beat (at most one: it is the only scheduler); it is stopped when the test ends."""
+    started: list[Beat] = []
+
+    def start() -> Beat:
+        assert not started, "beat runs once per deployment, and once per test"
+        started.append(Beat(worker_env, tmp_path).start())
+        return started[0]
+
+    yield start
+    for beat in started:
+        beat.stop()
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            print(f"--- beat log ---\n{beat.output()[-4000:]}")
+        beat.log.unlink(missing_ok=True)
 
 
 @pytest.fixture

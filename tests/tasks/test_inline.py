@@ -10,7 +10,6 @@ from app.extensions import db as database
 from app.models import Notification, NotificationDelivery
 from app.models.base import utcnow
 from app.services import dispatch
-from tasks.schedule import BEAT_SCHEDULE
 from tests.helpers import award, make_household
 from tests.push_helpers import bind, deliveries, notifications
 
@@ -49,8 +48,8 @@ def test_retries_in_process_end_in_failed_with_the_reason(sandbox, inline, app, 
     assert last.channel == "give_up" and "7 tries" in last.errmsg and "45009" in last.errmsg
 
 
-def test_beat_sweeps_pending_notifications_every_minute():
-    job = BEAT_SCHEDULE["sweep-pending-notifications"]
+def test_beat_sweeps_pending_notifications_every_minute(app):
+    job = app.extensions["celery"].conf.beat_schedule["sweep-pending-notifications"]
     assert job["task"] == "push.sweep" and job["schedule"] <= 60
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db as database
 from app.models import WechatIdentity
-from tasks.schedule import BEAT_SCHEDULE
+from tasks.schedule import beat_schedule
 from tests.conftest import production_stack
 from tests.helpers import code_of, make_household
 from tests.wechat.wx import event_xml, openid
@@ -55,5 +55,7 @@ def test_without_redis_or_with_it_the_contact_ends_up_stored(wechat, db):
     assert stored(sender).subscribed is True
 
 
-def test_the_flush_runs_every_half_minute():
-    assert BEAT_SCHEDULE["flush-wechat-contacts"] == {"task": "contacts.flush", "schedule": 30.0}
+def test_the_flush_runs_every_half_minute_unless_the_setting_says_otherwise(app):
+    flush = {"task": "contacts.flush", "schedule": 30.0}
+    assert app.extensions["celery"].conf.beat_schedule["flush-wechat-contacts"] == flush
+    assert beat_schedule({"CONTACTS_FLUSH_SECONDS": 5.0})["flush-wechat-contacts"] == {**flush, "schedule": 5.0}
