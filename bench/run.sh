@@ -29,9 +29,9 @@ worst=0
 for bench in "${benches[@]}"; do
     case "$bench" in household_page | callback | charts) ;; *) echo "[bench] unknown benchmark: $bench" >&2; exit 2 ;; esac
     # -m from the repo root: the drivers import their siblings as bench.settings, bench.server, ...
-    # `timeout` is the last resort so a wedged run can never hang `make bench` (a run takes 1.5–2 min).
+    # `timeout` is the last resort so a wedged run can never hang `make bench` (a run takes 2–3.5 min).
     rc=0
-    timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-240}" .venv/bin/python -m "bench.$bench" &
+    timeout --foreground --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-420}" .venv/bin/python -m "bench.$bench" &
     child=$!
     wait "$child" || rc=$?
     child=""
