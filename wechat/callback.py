@@ -137,6 +137,10 @@ def _read_body() -> bytes | None:
     length = request.content_length
     if length is not None and length > xmlsafe.MAX_BODY:
         return None
+    if length is not None:
+        # WeChat always sends Content-Length: read exactly that from the server's input, which
+        # WSGI allows, without werkzeug's stream wrapper (a measurable share of a SCAN's cost).
+        return request.environ["wsgi.input"].read(length)
     data = request.stream.read(xmlsafe.MAX_BODY + 1)
     return None if len(data) > xmlsafe.MAX_BODY else data
 

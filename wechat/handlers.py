@@ -96,11 +96,19 @@ def on_click(message) -> Reply:
 def household_card(message, code: str) -> Reply:
     """The one-article card of the household behind ``code``; a polite text for other codes."""
     try:
-        view = household_page.cached_view(code, 1, "json", lambda v: v)
+        article = household_page.cached_view(code, 1, "card", lambda view: _article(view, code))
     except NotFound:
         return _text(message, UNKNOWN)
-    if view["replaced"]:
+    if article is None:
         return _text(message, REPLACED)
+    return Reply(message, _NEWS, **article)  # a passive reply holds one article
+
+
+def _article(view: dict, code: str) -> dict | None:
+    """The card's article, built once per village version and cached beside the household's
+    page, so a scan only stamps the envelope; None for a replaced code."""
+    if view["replaced"]:
+        return None
     village, household = view["village"], view["household"]
     head = f" {household['head_name']}家" if household["head_name"] else ""
     year_rank = view["ranks"]["year"]
@@ -109,13 +117,12 @@ def household_card(message, code: str) -> Reply:
         f"全村第 {year_rank['village']} 名（共 {year_rank['village_size']} 户）。点开看全家积分、荣誉和家风家训。"
     )
     base = current_app.config["PUBLIC_BASE_URL"]
-    article = {
+    return {
         "title": clean(f"{village['name']} {household['number']}户{head}", 64),
         "description": clean(description, 120),
         "image": base + CARD_IMAGE,
         "url": f"{base}/h/{code}",
     }
-    return Reply(message, _NEWS, **article)  # a passive reply holds one article
 
 
 def my_points(message) -> Reply:

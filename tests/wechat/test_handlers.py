@@ -51,6 +51,17 @@ def test_scan_of_an_active_code_answers_the_household_card(wechat, db):
     assert "积分 3 分" in article["Description"] and "全村第 2 名（共 2 户）" in article["Description"]
 
 
+def test_the_card_follows_the_households_points(wechat, db):
+    """The card is cached per village version: an award in the village shows on the next scan."""
+    first, household = two_households()
+    scene = f"h_{code_of(household)}"
+    before = wechat.reply(wechat.post(event_xml(openid(), "SCAN", scene)))["Articles"]["item"]["Description"]
+    award(household, 10)
+    after = wechat.reply(wechat.post(event_xml(openid(), "SCAN", scene)))["Articles"]["item"]["Description"]
+    assert "积分 3 分" in before and "全村第 2 名" in before
+    assert "积分 13 分" in after and "全村第 1 名" in after
+
+
 def test_subscribe_with_a_household_scene_answers_the_card_and_records_the_follower(wechat, db):
     household = make_household(number="0307")
     sender = openid()
