@@ -17,23 +17,23 @@ from wechat import push
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture
-def sandbox(live_server, db, monkeypatch):
-    return quiet_sandbox(live_server, monkeypatch)
+def follower_awarded(live_server, monkeypatch, *, channel: str = "oa", reason: str = "清扫屋场公共道路"):
+    """A household whose head follows the account (or only uses the mini-program), awarded points."""
+    sandbox = quiet_sandbox(live_server, monkeypatch)
+    household = make_household(members=2)
+    user = sandbox.user(follows=channel == "oa")
+    bind(household.members[0], user)
+    if channel == "mp":
+        bind(household.members[0], user, app="mp")
+        sandbox.accept(user["mp_openid"], "mp-points-awarded")
+    award(household, 5, reason=reason)
+    return sandbox, user, notifications()[-1]
 
 
-@pytest.fixture
-def household(db):
-    return make_household(members=2)
-
-
-def test_points_template_is_filled_under_the_real_templates_keywords(sandbox, household, app, monkeypatch):
+def test_points_template_is_filled_under_the_real_templates_keywords(live_server, db, app, monkeypatch):
     keys = {"thing7": "thing1", "character_string9": "character_string2", "time12": "date4"}
     monkeypatch.setitem(app.config, "WECHAT_TEMPLATE_POINTS_KEYS", keys)
-    user = sandbox.user()
-    bind(household.members[0], user)
-    award(household, 5, reason="清扫屋场公共道路")
-    notice = notifications()[-1]
+    sandbox, user, notice = follower_awarded(live_server, monkeypatch)
 
     assert push.deliver(notice.id) == "sent"
 
@@ -46,16 +46,10 @@ def test_points_template_is_filled_under_the_real_templates_keywords(sandbox, ho
     }
 
 
-def test_subscribe_template_keys_are_fitted_to_their_own_types(sandbox, household, app, monkeypatch):
+def test_subscribe_template_keys_are_fitted_to_their_own_types(live_server, db, app, monkeypatch):
     """Their ``number3`` takes our ``character_string5`` (the year's total): digits only, as WeChat wants."""
     monkeypatch.setitem(app.config, "MP_TEMPLATE_POINTS_KEYS", {"thing2": "thing1", "number3": "character_string5"})
-    user = sandbox.user(follows=False)
-    head = household.members[0]
-    bind(head, user)
-    bind(head, user, app="mp")
-    sandbox.accept(user["mp_openid"], "mp-points-awarded")
-    award(household, 7, reason="义务植树")
-    notice = notifications()[-1]
+    sandbox, user, notice = follower_awarded(live_server, monkeypatch, channel="mp", reason="义务植树")
 
     assert push.deliver(notice.id) == "sent"
 
@@ -68,12 +62,9 @@ def test_subscribe_template_keys_are_fitted_to_their_own_types(sandbox, househol
     ]
 
 
-def test_without_keys_settings_our_own_keywords_are_sent(sandbox, household):
+def test_without_keys_settings_our_own_keywords_are_sent(live_server, db, monkeypatch):
     """Also: a points notice holds exactly the fields ``FIELDS`` lets a ``*_KEYS`` setting name."""
-    user = sandbox.user()
-    bind(household.members[0], user)
-    award(household, 5, reason="清扫屋场公共道路")
-    notice = notifications()[-1]
+    sandbox, user, notice = follower_awarded(live_server, monkeypatch)
     assert push.deliver(notice.id) == "sent"
     [message] = sandbox.inbox(user["openid"])
     assert set(message["data"]) == set(push.FIELDS["points_awarded"])
