@@ -10,6 +10,8 @@ def beat_schedule(config) -> dict:
         "sweep-pending-notifications": {"task": "push.sweep", "schedule": 60.0},
         # Followers the callback heard from, noted in Redis so no SCAN waits on the database.
         "flush-wechat-contacts": {"task": "contacts.flush", "schedule": config["CONTACTS_FLUSH_SECONDS"]},
+        # Old plaque PDFs (about 180 MB a village) and register uploads nobody confirmed.
+        "sweep-old-files": {"task": "files.sweep", "schedule": 3600.0},
         # Households without their WeChat codes yet (new households, reissued codes).
         "create-missing-wechat-codes": {"task": "codes.create_missing", "schedule": 300.0},
         # Register statistics for the charts: age bands follow the calendar, and anything a missed

@@ -15,7 +15,7 @@ from app.services.audit_search import local_minute
 
 SEARCH_LIMIT = 20
 JOBS_SHOWN = 20
-STATUS_NAMES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
+STATUS_NAMES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败", "expired": "文件已清理"}
 
 
 def _village_arg():

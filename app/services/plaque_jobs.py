@@ -32,6 +32,10 @@ STALE_AFTER = timedelta(minutes=10)
 ACTIVE = ("queued", "running")
 INTERRUPTED = "任务中断了（后台程序重启），请重新生成。"
 FAILED = "生成门牌时出错了，请稍后重试；仍不行请联系技术人员。"
+# A village's PDF is about 180 MB: a finished one is kept this long, and only while it is the
+# village's newest, so a small server's disk never fills up with old prints.
+KEEP_FILES = timedelta(days=7)
+EXPIRED = "门牌文件已清理（生成超过 7 天，或本村已有更新的一份），需要时请重新生成。"
 
 
 def job_file(job: BackgroundJob) -> Path:
@@ -120,8 +124,40 @@ def run_village_job(job_id: int) -> None:
         _progress(job_id, status="failed", message=reason[:255], finished_at=utcnow())
 
 
+def expire_old_files(now=None) -> int:
+    """Delete the PDFs of finished jobs older than KEEP_FILES or superseded by a newer finished job
+    of the same village, and pieces left by a worker that died mid-render; returns files removed.
+    The job rows stay (the audit trail points at them) with status ``expired``."""
+    now = now or utcnow()
+    removed = 0
+    newest: set[int] = set()
+    done = db.session.scalars(
+        select(BackgroundJob)
+        .where(BackgroundJob.kind == JOB_KIND, BackgroundJob.status == "done")
+        .order_by(BackgroundJob.village_id, BackgroundJob.id.desc())
+    ).all()
+    for job in done:
+        latest = job.village_id not in newest
+        newest.add(job.village_id)
+        if latest and _aware(job.finished_at or job.updated_at) > now - KEEP_FILES:
+            continue
+        path = job_file(job)
+        removed += path.is_file()
+        path.unlink(missing_ok=True)
+        job.status, job.result_path, job.message = "expired", None, EXPIRED
+    db.session.commit()
+    folder = Path(current_app.instance_path) / "plaques"
+    for piece in folder.glob("*.part") if folder.is_dir() else ():
+        if piece.stat().st_mtime < (now - STALE_AFTER).timestamp():
+            piece.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def finished_file(job: BackgroundJob) -> Path:
     """The PDF of a finished job; NotFound while it is not ready or after the file was cleaned up."""
+    if job.status == "expired":
+        raise NotFound(EXPIRED)
     if job.status != "done" or not job.result_path:
         raise NotFound("门牌文件还没有生成好。")
     path = job_file(job)

@@ -108,6 +108,15 @@ def finish(pending: PendingUpload) -> None:
     pending.claimed_path.unlink(missing_ok=True)
 
 
+def sweep_all() -> None:
+    """Remove every account's uploads older than a day (the periodic ``files.sweep``): an
+    account that never uploads again must not keep ID numbers waiting on disk."""
+    root = Path(current_app.instance_path) / "register_imports"
+    for folder in root.iterdir() if root.is_dir() else ():
+        if folder.is_dir():
+            sweep(folder)
+
+
 def sweep(folder: Path) -> None:
     """Remove this account's uploads older than a day."""
     cutoff = time.time() - KEEP_SECONDS
