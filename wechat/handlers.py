@@ -50,7 +50,7 @@ def answer_only(message: BaseMessage) -> bool:
 
 
 def handle(message: BaseMessage) -> Reply | None:
-    """Dispatch one parsed message or event (already verified and deduplicated)."""
+    """Dispatch one parsed message or event (already verified; claimed once unless answer_only)."""
     if message.type == "event":
         handler = EVENTS.get(message.event)
         return handler(message) if handler else None
