@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ValidationError
@@ -63,6 +64,34 @@ def touch(openid: str, app: str = "oa", *, subscribed: bool | None = None) -> We
         identity.last_seen_at = now
         db.session.commit()
     return identity
+
+
+def touch_many(openids: list[str], app: str = "oa") -> int:
+    """Record that these followers were just heard from (the contacts flush): one read, one update
+    of those last seen over SEEN_EVERY ago, one insert of those never seen (a follower from before
+    the app existed, so following). A known identity keeps its ``subscribed``: an unfollow may have
+    come in since the openid was noted. Returns how many openids were recorded."""
+    openids = sorted({o for o in openids if is_openid(o)})
+    if not openids:
+        return 0
+    now = utcnow()
+    rows = db.session.execute(
+        select(WechatIdentity.openid, WechatIdentity.last_seen_at).where(WechatIdentity.openid.in_(openids))
+    ).all()
+    known = {openid: aware(seen) for openid, seen in rows}
+    due = [openid for openid, seen in known.items() if seen is None or now - seen >= SEEN_EVERY]
+    if due:
+        db.session.execute(update(WechatIdentity).where(WechatIdentity.openid.in_(due)).values(last_seen_at=now))
+    if newcomers := [openid for openid in openids if openid not in known]:
+        rows = [{"openid": openid, "app": app, "subscribed": True, "last_seen_at": now} for openid in newcomers]
+        db.session.execute(insert(WechatIdentity), rows)  # one executemany, no row fetched back
+    try:
+        db.session.commit()
+    except IntegrityError:  # a subscribe created one of them meanwhile: one by one, the slow way
+        db.session.rollback()
+        for openid in openids:
+            touch(openid, app, subscribed=None if find_identity(openid) else True)
+    return len(openids)
 
 
 def bound_villager(openid: str) -> Villager | None:

@@ -4,11 +4,15 @@ database. In the embedded default (no Redis) the contact is written at once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db as database
 from app.models import WechatIdentity
+from app.models.base import utcnow
+from app.services import identity
 from tasks.schedule import beat_schedule
 from tests.conftest import production_stack
 from tests.helpers import code_of, make_household
@@ -59,3 +63,32 @@ def test_the_flush_runs_every_half_minute_unless_the_setting_says_otherwise(app)
     flush = {"task": "contacts.flush", "schedule": 30.0}
     assert app.extensions["celery"].conf.beat_schedule["flush-wechat-contacts"] == flush
     assert beat_schedule({"CONTACTS_FLUSH_SECONDS": 5.0})["flush-wechat-contacts"] == {**flush, "schedule": 5.0}
+
+
+def test_recording_many_contacts_takes_a_few_statements_and_keeps_what_is_known(db):
+    """The flush's write (``identity.touch_many``): newcomers created as following, a follower who
+    left stays unsubscribed, one seen just now is not written again; a handful of statements for
+    a batch, not a few per follower."""
+    left, recent, stale = openid(), openid(), openid()
+    now = utcnow()
+    database.session.add_all([
+        WechatIdentity(openid=left, app="oa", subscribed=False, last_seen_at=now - timedelta(hours=1)),
+        WechatIdentity(openid=recent, app="oa", subscribed=True, last_seen_at=now),
+        WechatIdentity(openid=stale, app="oa", subscribed=True, last_seen_at=now - timedelta(hours=1)),
+    ])  # fmt: skip
+    database.session.commit()
+    newcomers = [openid() for _ in range(40)]
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        assert identity.touch_many([left, recent, stale, *newcomers, "not an openid"]) == 43
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+
+    assert len(statements) <= 6, statements
+    assert all(stored(o).subscribed for o in newcomers)
+    seen = lambda o: identity.aware(stored(o).last_seen_at)  # noqa: E731  (SQLite gives naive times)
+    assert stored(left).subscribed is False and seen(left) >= now  # refreshed, still not following
+    assert seen(stale) >= now
+    assert seen(recent) == now  # seen within the minute: not written again
