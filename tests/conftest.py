@@ -10,6 +10,8 @@ import atexit
 import logging
 import os
 import tempfile
+from datetime import date, datetime
+from datetime import time as dt_time
 
 import pytest
 from cryptography.fernet import Fernet
@@ -53,10 +55,14 @@ def _prepare_environment() -> None:
 if os.environ.get("CWT_TEST_ENV_READY") != str(os.getpid()):
     _prepare_environment()
 
+from tests.timetravel import start_from_env  # noqa: E402
+
+start_from_env()
+
 from app import create_app  # noqa: E402  (after the environment is set)
 from app.extensions import cache, limiter  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
-from app.services import page_cache  # noqa: E402
+from app.services import clock, page_cache  # noqa: E402
 from wechat import once  # noqa: E402
 
 # Through the environment, so the second import as ``tests.conftest`` (and worker processes
@@ -137,6 +143,25 @@ def db(app):
 
 
 @pytest.fixture
+def travel():
+    """``travel("2026-03-02")`` sets the clock to 10:00 Beijing time of that day for one test."""
+    import time_machine
+
+    from app.services.clock import VILLAGE_TZ
+
+    started = []
+
+    def go(day: str) -> None:
+        moment = datetime.combine(date.fromisoformat(day), dt_time(10, 0), tzinfo=VILLAGE_TZ)
+        started.append(time_machine.travel(moment, tick=True))
+        started[-1].start()
+
+    yield go
+    for trip in reversed(started):
+        trip.stop()
+
+
+@pytest.fixture
 def client(app, db):
     return app.test_client()
 
@@ -149,11 +174,11 @@ def runner(app):
 @pytest.fixture(scope="module")
 def demo(app):
     """The demo village loaded once per module; tests using it must not change it."""
-    from app.services import demo_loader, standings
+    from app.services import demo_loader
 
     with app.app_context():
         wipe()
-        demo_loader.load_demo(standings.today())
+        demo_loader.load_demo(clock.today())
         yield _db
         wipe()
 

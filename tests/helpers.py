@@ -6,10 +6,10 @@ import itertools
 from datetime import date
 
 from app.extensions import db
-from app.services import codes, register
+from app.services import clock, codes, register
 from app.services.people import PersonInput
 from app.services.points import AwardInput, award_points
-from app.services.validators import id_check_digit, local_today
+from app.services.validators import id_check_digit
 
 _seq = itertools.count(1)
 
@@ -52,7 +52,7 @@ def award(household, points: int = 5, *, on: date | None = None, villager=None, 
             points=points,
             reason=extra.pop("reason", "打扫屋场公共道路"),
             category=extra.pop("category", "环境卫生"),
-            occurred_on=on or local_today(),
+            occurred_on=on or clock.today(),
             recorded_by="测试",
             idempotency_key=key,
             **extra,

@@ -14,13 +14,13 @@ import hashlib
 import hmac
 import logging
 import re
-import time
 from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.messages import BaseMessage
 
+from app.services import clock
 from wechat import handlers, once, xmlsafe
 
 bp = Blueprint("wechat_callback", __name__)
@@ -117,7 +117,7 @@ def _query_signed(args) -> bool:
 
 def _fresh(timestamp: str) -> bool:
     """Within the dedupe window of now, either way (WeChat's clock may run a little ahead)."""
-    return abs(time.time() - int(timestamp)) <= DEDUPE_SECONDS
+    return abs(clock.timestamp() - int(timestamp)) <= DEDUPE_SECONDS
 
 
 def _forbidden() -> Response:

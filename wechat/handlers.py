@@ -7,13 +7,11 @@ the WeChat API. Passive replies: https://developers.weixin.qq.com/doc/offiaccoun
 
 from __future__ import annotations
 
-import time
-
 from flask import current_app
 from wechatpy.messages import BaseMessage
 
 from app.errors import NotFound
-from app.services import codes, household_page, identity
+from app.services import clock, codes, household_page, identity
 from wechat import contacts
 from wechat.scenes import code_from_event_key
 from wechat.xmlsafe import clean
@@ -211,7 +209,7 @@ class Reply:
         # Every value goes into CDATA: no "]]>" and only characters XML allows (texts are
         # clean() already; the ids were checked by xmlsafe; URLs come from config and codes).
         self.values = {name: clean(value, 2048) for name, value in values.items()}
-        self.values.update(source=clean(message.target), target=clean(message.source), time=int(time.time()))
+        self.values.update(source=clean(message.target), target=clean(message.source), time=int(clock.timestamp()))
 
     def render(self) -> str:
         return self.template.format_map(self.values)

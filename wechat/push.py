@@ -23,8 +23,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Notification, NotificationDelivery, WechatIdentity
-from app.models.base import utcnow
-from app.services import dispatch
+from app.services import clock, dispatch
 from config import ConfigError
 from wechat.claims import claim
 from wechat.client import WechatError, WechatUnavailable, get_client
@@ -105,7 +104,7 @@ def give_up(notification_id: int, reason: str) -> None:
 def sweep() -> int:
     """Queue again what is still pending: older than a minute and not tried for a while."""
     config = current_app.config
-    now = utcnow()
+    now = clock.now()
     created_before = now - timedelta(seconds=config.get("PUSH_SWEEP_AFTER_SECONDS", 60))
     quiet_since = now - timedelta(seconds=config.get("PUSH_SWEEP_QUIET_SECONDS", 900))
     last_try = (
@@ -171,7 +170,7 @@ def _try_channel(notification: Notification, channel: str, identity: WechatIdent
         last.status = "interrupted"
         window = current_app.config.get("PUSH_DEDUPE_WINDOW_SECONDS", 540)
         started = last.at if last.at.tzinfo else last.at.replace(tzinfo=UTC)  # SQLite drops the zone
-        if channel != OA or started < utcnow() - timedelta(seconds=window):
+        if channel != OA or started < clock.now() - timedelta(seconds=window):
             db.session.commit()
             return "unknown"
     row = NotificationDelivery(
@@ -252,6 +251,6 @@ def _delivered_before(notification_id: int) -> bool:
 def _finish(notification: Notification, status: str) -> str:
     notification.status = status
     if status == "sent":
-        notification.sent_at = utcnow()
+        notification.sent_at = clock.now()
     db.session.commit()
     return status

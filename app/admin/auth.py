@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import flash, redirect, render_template, request, session, url_for
 
 from app.admin import admin
@@ -12,7 +10,7 @@ from app.admin.guard import end_session, safe_next, sign_in
 from app.errors import AppError
 from app.extensions import db, limiter
 from app.models import Account
-from app.services import accounts
+from app.services import accounts, clock
 
 PENDING_SECONDS = 5 * 60  # time allowed between the password and the TOTP code
 _login_limit = limiter.limit("20 per minute", methods=["POST"], error_message="尝试太频繁，请一分钟后再试。")
@@ -32,7 +30,7 @@ def login():
         if accounts.needs_second_factor(account):
             end_session()
             session["admin_pending"] = account.id
-            session["admin_pending_at"] = int(time.time())
+            session["admin_pending_at"] = int(clock.timestamp())
             return redirect(url_for("admin.login_totp", next=nxt))
         accounts.signed_in(account, ip=request.remote_addr)
         sign_in(account)
@@ -46,7 +44,7 @@ def login():
 @_login_limit
 def login_totp():
     account_id = session.get("admin_pending")
-    if not account_id or time.time() - session.get("admin_pending_at", 0) > PENDING_SECONDS:
+    if not account_id or clock.timestamp() - session.get("admin_pending_at", 0) > PENDING_SECONDS:
         # Only the half-finished sign-in is dropped: a GET never ends a signed-in session.
         session.pop("admin_pending", None)
         session.pop("admin_pending_at", None)

@@ -17,7 +17,7 @@ from app.admin.register_forms import PersonFields, int_arg
 from app.errors import AppError
 from app.extensions import db
 from app.models import Household, Villager
-from app.services import register_edit, register_search, standings, vocab
+from app.services import clock, register_edit, register_search, vocab
 from app.services.events import EventInput
 
 KINDS = {k: v for k, v in vocab.EVENT_KINDS.items() if k != "register"}
@@ -62,7 +62,7 @@ def _form(household: Household, kind: str, status: int = 200):
         candidates, note = register_search.find_people_to_join(
             g.scope, find, exclude_household_id=household.id, statuses=_FINDABLE[kind]
         )
-    values = request.form if request.method == "POST" else MultiDict({"occurred_on": standings.today().isoformat()})
+    values = request.form if request.method == "POST" else MultiDict({"occurred_on": clock.today().isoformat()})
     return render_template(
         "admin/register/event_form.html",
         household=household,

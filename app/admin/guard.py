@@ -3,7 +3,6 @@ factor enrolled where required; and the ``permission_required`` check for each v
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from app.admin import admin
 from app.admin.nav import menu
 from app.extensions import db
 from app.models import Account
+from app.services import clock
 from app.services.accounts import must_enrol_totp
 from app.services.permissions import PERMISSIONS, allowed
 from app.services.scope import Scope
@@ -28,7 +28,7 @@ def sign_in(account: Account) -> None:
     end_session()
     session["admin_id"] = account.id
     session["admin_epoch"] = account.session_epoch
-    session["admin_seen"] = int(time.time())
+    session["admin_seen"] = int(clock.timestamp())
 
 
 def end_session() -> None:
@@ -51,7 +51,7 @@ def load_account():
     account_id = session.get("admin_id")
     if not account_id:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
-    now = int(time.time())
+    now = int(clock.timestamp())
     if now - int(session.get("admin_seen", 0)) > IDLE_SECONDS:
         end_session()
         flash("超过 30 分钟没有操作，已自动退出，请重新登录。", "warning")

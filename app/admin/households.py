@@ -21,7 +21,7 @@ from app.admin.register_forms import (
 from app.errors import AppError, ValidationError
 from app.extensions import db
 from app.models import VillagerGroup
-from app.services import register, register_edit, register_search, register_timeline, standings, vocab
+from app.services import clock, register, register_edit, register_search, register_timeline, standings, vocab
 from app.services.register_search import HOUSEHOLD_STATUSES, HouseholdFilters
 
 
@@ -74,7 +74,7 @@ def household(household_id: int):
         event_kinds={k: v for k, v in vocab.EVENT_KINDS.items() if k != "register"},
         statuses=HOUSEHOLD_STATUSES,
         person_statuses=vocab.PERSON_STATUSES,
-        today=standings.today(),
+        today=clock.today(),
         button=ConfirmForm(),
         **masks(),
     )

@@ -14,10 +14,9 @@ from app.admin.guard import permission_required
 from app.admin.points_forms import AwardForm, optional_int
 from app.errors import AppError, Conflict
 from app.models import Household
-from app.services import photos, register_search, rules
+from app.services import clock, photos, register_search, rules
 from app.services import points as ledger
 from app.services.permissions import allowed
-from app.services.validators import local_today
 
 
 @admin.route("/points/award")
@@ -52,7 +51,7 @@ def points_award(household_id: int):
     form = AwardForm()
     status = 200
     if request.method == "GET":
-        form.occurred_on.data = local_today().isoformat()
+        form.occurred_on.data = clock.today().isoformat()
         form.idempotency_key.data = uuid.uuid4().hex
         form.rule_id.data = request.args.get("rule_id", "")
     elif form.validate_on_submit():
@@ -88,7 +87,7 @@ def points_award(household_id: int):
             household=household,
             rule_groups=rules.by_category(village_rules),
             categories=rules.category_choices([household.village_id]),
-            today=local_today().isoformat(),
+            today=clock.today().isoformat(),
         ),
         status,
     )

@@ -12,9 +12,8 @@ from app.admin.forms import first_error
 from app.admin.guard import permission_required
 from app.admin.points_forms import BulkForm, optional_int
 from app.errors import AppError
+from app.services import clock, rules
 from app.services import points_bulk as bulk
-from app.services import rules
-from app.services.validators import local_today
 
 
 @admin.route("/points/bulk", methods=["GET", "POST"])
@@ -27,7 +26,7 @@ def points_bulk():
     plan = None
     status = 200
     if request.method == "GET":
-        form.occurred_on.data = local_today().isoformat()
+        form.occurred_on.data = clock.today().isoformat()
         form.batch_key.data = uuid.uuid4().hex
     elif not form.validate_on_submit():
         flash(first_error(form), "danger")
@@ -56,7 +55,7 @@ def points_bulk():
             chosen_groups=chosen_groups,
             rule_groups=rules.by_category([r for r in village_rules if not r.evidence_required]),
             categories=rules.category_choices([village.id]),
-            today=local_today().isoformat(),
+            today=clock.today().isoformat(),
         ),
         status,
     )

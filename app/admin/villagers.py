@@ -12,7 +12,7 @@ from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
 from app.admin.register_forms import VillagerForm, group_choices, int_arg, list_query, masks, village_choices
 from app.errors import AppError
-from app.services import register_edit, register_search, register_timeline, reveal, standings, vocab
+from app.services import clock, register_edit, register_search, register_timeline, reveal, standings, vocab
 from app.services.register_search import AGE_BANDS, VillagerFilters
 
 
@@ -47,7 +47,7 @@ def villagers():
         age_bands=[(key, label) for key, label, *_ in AGE_BANDS],
         groups=group_choices(filters.village_id)[1:],
         villages=village_choices()[1:] if not g.scope.is_single_village else [],
-        today=standings.today(),
+        today=clock.today(),
         **masks(),
     )
 
@@ -62,7 +62,7 @@ def _detail(villager, *, revealed: reveal.Revealed | None = None):
         revealed=revealed,
         history=register_timeline.villager_timeline(villager, g.scope.village_ids),
         status_names=vocab.PERSON_STATUSES,
-        today=standings.today(),
+        today=clock.today(),
         button=ConfirmForm(),
         **masks(),
     )

@@ -10,9 +10,8 @@ from flask import Response, flash, g, redirect, render_template, request, send_f
 from app.admin import admin
 from app.admin.guard import permission_required
 from app.errors import AppError
-from app.services import archive, photos
+from app.services import archive, clock, photos
 from app.services import visits as service
-from app.services.validators import local_today
 
 
 @admin.route("/visits")
@@ -73,7 +72,7 @@ def _defaults(household) -> dict:
     """A visit to the household it was opened from, today, by the signed-in cadre."""
     return {
         "kind": "走访",
-        "visited_on": local_today().isoformat(),
+        "visited_on": clock.today().isoformat(),
         "visitors": g.account.display_name,
         "household_number": household.number if household else "",
         "village_id": str(household.village_id) if household else "",
@@ -117,5 +116,5 @@ def visits_export():
         io.BytesIO(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
-        download_name=f"走访巡查记录-{local_today():%Y%m%d}.xlsx",
+        download_name=f"走访巡查记录-{clock.today():%Y%m%d}.xlsx",
     )

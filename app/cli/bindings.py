@@ -6,7 +6,7 @@ import click
 
 from app.cli import friendly_errors
 from app.services import identity
-from app.services.validators import VILLAGE_TZ
+from app.services.clock import VILLAGE_TZ
 
 
 @click.group()

@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from app.cli import friendly_errors
+from app.services import clock
 
 
 @click.group()
@@ -20,10 +21,10 @@ def demo():
 @friendly_errors
 def load(if_empty, today):
     """加载演示村：安化县 › 冷市镇 › 大苍村，18个组、436户、1765人和一年的积分。"""
-    from app.services import demo_loader, standings
+    from app.services import demo_loader
 
     try:
-        day = date.fromisoformat(today) if today else standings.today()
+        day = date.fromisoformat(today) if today else clock.today()
     except ValueError:
         raise click.ClickException("--today 格式不对，请写成 2026-05-01 这样的日期。") from None
     result = demo_loader.load_demo(day, only_if_empty=if_empty)

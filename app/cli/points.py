@@ -6,8 +6,8 @@ import click
 
 from app.cli import friendly_errors
 from app.extensions import db
+from app.services import clock, register
 from app.services import points as ledger
-from app.services import register, standings
 from app.services.totals import rebuild_totals
 
 
@@ -44,7 +44,7 @@ def award(village, number, amount, reason, category, member, place, occurred_on,
         ledger.AwardInput(
             household_id=household.id, villager_id=_member_id(household, member), points=amount,
             reason=reason, category=category, place=place,
-            occurred_on=occurred_on or standings.today(), recorded_by=recorded_by,
+            occurred_on=occurred_on or clock.today(), recorded_by=recorded_by,
             idempotency_key=key, source="cli",
         )
     )  # fmt: skip

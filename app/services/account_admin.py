@@ -18,8 +18,7 @@ from sqlalchemy.orm import joinedload
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Account, Region, RegionLevel, Role, VillagerGroup
-from app.models.base import utcnow
-from app.services import accounts
+from app.services import accounts, clock
 from app.services.permissions import ROLE_LEVEL, ROLE_NAMES, grantable_roles
 from app.services.scope import Scope
 
@@ -69,7 +68,7 @@ def is_locked(account: Account) -> bool:
     until = account.locked_until
     if until is not None and until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
-    return until is not None and until > utcnow()
+    return until is not None and until > clock.now()
 
 
 def manageable(me: Account, scope: Scope, account_id) -> Account:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app.errors import Conflict, Forbidden, ValidationError
 from app.extensions import db
 from app.models import Account, Region, Role, VillagerGroup
-from app.services import audit
+from app.services import audit, clock
 from app.services.permissions import ROLE_LEVEL, ROLE_NAMES, TOTP_REQUIRED
 
 MAX_FAILURES = 5
@@ -36,9 +36,6 @@ def _hasher() -> PasswordHasher:
         _hashers[fast] = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
     return _hashers[fast]
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -123,12 +120,12 @@ def find(username: str) -> Account | None:
 
 def _locked(account: Account) -> bool:
     until = _aware(account.locked_until)
-    return until is not None and until > _now()
+    return until is not None and until > clock.now()
 
 
 def _refuse_locked(account: Account) -> None:
     if _locked(account):
-        minutes = max(1, int((_aware(account.locked_until) - _now()).total_seconds() // 60) + 1)
+        minutes = max(1, int((_aware(account.locked_until) - clock.now()).total_seconds() // 60) + 1)
         raise Forbidden(f"错误次数太多，账号已锁定，请 {minutes} 分钟后再试，或请管理员解锁。")
 
 
@@ -136,7 +133,7 @@ def _failure(account: Account, what: str, ip: str | None) -> None:
     home = _home(account)
     account.failed_logins += 1
     if account.failed_logins >= MAX_FAILURES:
-        account.locked_until = _now() + timedelta(minutes=LOCK_MINUTES)
+        account.locked_until = clock.now() + timedelta(minutes=LOCK_MINUTES)
         account.failed_logins = 0
         account.session_epoch += 1
         audit.record(account.actor, "account.locked", target=f"account:{account.id}", village_id=home, ip=ip)
@@ -195,7 +192,7 @@ def _matching_step(secret: str | None, code: str) -> int | None:
     if not secret or not re.fullmatch(r"\d{6}", code):
         return None
     totp = pyotp.TOTP(secret)
-    now = _now()
+    now = clock.now()
     for drift in (0, -1, 1):  # one 30-second step either way for a phone clock slightly off
         at = now + timedelta(seconds=30 * drift)
         if totp.verify(code, for_time=at, valid_window=0):
@@ -206,7 +203,7 @@ def _matching_step(secret: str | None, code: str) -> int | None:
 def signed_in(account: Account, *, ip: str | None) -> None:
     account.failed_logins = 0
     account.locked_until = None
-    account.last_login_at = _now()
+    account.last_login_at = clock.now()
     audit.record(account.actor, "login", target=f"account:{account.id}", village_id=_home(account), ip=ip)
     db.session.commit()
 

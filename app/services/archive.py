@@ -15,10 +15,10 @@ from sqlalchemy import or_, select
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Photo, PhotoPurpose, Villager
-from app.models.base import utcnow
-from app.services import audit, photos
+from app.services import audit, clock, photos
+from app.services.clock import VILLAGE_TZ
 from app.services.identity_proof import aware
-from app.services.validators import VILLAGE_TZ, clean_text
+from app.services.validators import clean_text
 
 KINDS: dict[str, str] = {PhotoPurpose.ID_CARD: "身份证", PhotoPurpose.HOUSEHOLD_REGISTER: "户口簿"}
 # Offered as suggestions; a cadre may type anything short.
@@ -145,7 +145,7 @@ def retire(photo: Photo, *, actor: str) -> None:
     """Mark a superseded document photo as retired; it stays in the archive and stays viewable."""
     if photo.retired_at is not None:
         raise Conflict("这张照片已经停用了。")
-    photo.retired_at = utcnow()
+    photo.retired_at = clock.now()
     audit.record(
         actor,
         "archive.retire",
@@ -159,7 +159,7 @@ def retire(photo: Photo, *, actor: str) -> None:
 
 def view_document(photo: Photo, *, viewer: str, actor: str) -> bytes:
     """The photo watermarked with ``viewer`` and the time; the view is audited every time."""
-    now = utcnow()
+    now = clock.now()
     image = photos.watermarked(photo, viewer, local_time(now))
     audit.record(
         actor,

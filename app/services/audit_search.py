@@ -22,10 +22,10 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Account, AuditLog, Household, Region, RegionLevel, Villager
 from app.privacy import mask_id_number, mask_phone
+from app.services.clock import VILLAGE_TZ
 from app.services.paging import page_of
 from app.services.permissions import ROLE_NAMES
 from app.services.scope import Scope
-from app.services.validators import VILLAGE_TZ
 
 PAGE_SIZE = 50
 

@@ -9,8 +9,7 @@ from sqlalchemy import select, update
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Household, HouseholdCode, WechatCode
-from app.models.base import utcnow
-from app.services import audit, dispatch, page_cache
+from app.services import audit, clock, dispatch, page_cache
 
 WECHAT_CODES_TASK = "codes.create_for_household"
 CODE_BYTES = 16  # 128 random bits → 22 URL-safe characters, fits a mini-program scene (≤ 32)
@@ -44,13 +43,13 @@ def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
     ).all()
     for code in old:
         code.status = "revoked"
-        code.revoked_at = utcnow()
+        code.revoked_at = clock.now()
     db.session.flush()  # the partial unique index allows one active code: revoke first
     # The old plaque's WeChat codes go with it: scanning one now gets the "replaced" answer.
     db.session.execute(
         update(WechatCode)
         .where(WechatCode.household_id == household_id, WechatCode.status != "revoked")
-        .values(status="revoked", updated_at=utcnow())
+        .values(status="revoked", updated_at=clock.now())
     )
     fresh = issue_code(household)
     audit.record(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
@@ -15,10 +14,9 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Household, HouseholdCode, PointsTotal, Region, Villager, VillagerGroup
 from app.privacy import mask_id_number, mask_phone
-from app.services import audit, standings
+from app.services import audit, clock
 from app.services import register_workbook as sheets
 from app.services.totals import period_keys
-from app.services.validators import VILLAGE_TZ, local_today
 
 HOUSEHOLD_COLUMNS = (
     "村",
@@ -37,7 +35,7 @@ HOUSEHOLD_COLUMNS = (
 
 def household_rows(village: Region | None = None) -> list[tuple]:
     """Active households with head, current member count and points; a handful of queries."""
-    keys = period_keys(standings.today())
+    keys = period_keys(clock.today())
     members = (
         select(Villager.household_id, func.count().label("n"))
         .where(Villager.status == "current")
@@ -146,7 +144,7 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
         )  # fmt: skip
     people_sheet = book.create_sheet(sheets.PEOPLE_SHEET)
     people_sheet.append(_EXPORT_PERSON_HEADERS)
-    today, people = local_today(), 0
+    today, people = clock.today(), 0
     person_query = villagers.where(Villager.village_id == village.id, Villager.status == "current").order_by(
         Villager.household_id, Villager.id
     )
@@ -161,7 +159,7 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
              p.marital_status, p.age_on(today)]
         )  # fmt: skip
     notes = book.create_sheet(sheets.GUIDE_SHEET)
-    notes.append([f"{village.name} 户籍名册，{datetime.now(VILLAGE_TZ):%Y-%m-%d %H:%M} 由 {actor} 导出。"])
+    notes.append([f"{village.name} 户籍名册，{clock.local_now():%Y-%m-%d %H:%M} 由 {actor} 导出。"])
     notes.append([f"共 {len(numbers)} 户、{people} 人（只含在册的户和人）。"])
     notes.append(["身份证号和手机号已打码。本文件含村民个人信息，请妥善保管，不要转发到群里。"])
     audit.record(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Household, PointsEntry, Region, Villager
-from app.services import codes, page_cache, standings
+from app.services import clock, codes, page_cache, standings
 from app.services.paging import page_of
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ def household_view(found, page: int = 1) -> dict:
     if found.status != "active":
         return {"replaced": True, "village_name": village.name}
     members = household.members
-    day = standings.today()
+    day = clock.today()
     household_totals = standings.totals_for("household", [household.id], day)[household.id]
     member_totals = standings.totals_for("villager", [m.id for m in members], day)
     town = village.parent

@@ -16,8 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Villager, WechatIdentity
-from app.models.base import utcnow
-from app.services import audit, codes, notifications, standings
+from app.services import audit, clock, codes, notifications, standings
 from app.services.identity_proof import (  # noqa: F401  (the public interface lives here)
     LOCKED,
     NO_MATCH_ID,
@@ -48,7 +47,7 @@ def touch(openid: str, app: str = "oa", *, subscribed: bool | None = None) -> We
     if app not in APPS:
         raise ValidationError("未知的微信应用。", field="app")
     identity = find_identity(openid)
-    now = utcnow()
+    now = clock.now()
     if identity is None:
         db.session.add(WechatIdentity(openid=openid, app=app, subscribed=bool(subscribed), last_seen_at=now))
         try:
@@ -74,7 +73,7 @@ def touch_many(openids: list[str], app: str = "oa") -> int:
     openids = sorted({o for o in openids if is_openid(o)})
     if not openids:
         return 0
-    now = utcnow()
+    now = clock.now()
     rows = db.session.execute(
         select(WechatIdentity.openid, WechatIdentity.last_seen_at).where(WechatIdentity.openid.in_(openids))
     ).all()

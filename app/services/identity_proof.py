@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import cache, db
 from app.models import Household, Villager, WechatIdentity
-from app.models.base import utcnow
 from app.privacy import lookup_hash, mask_name, mask_phone
-from app.services import audit, codes, outbox
-from app.services.validators import VILLAGE_TZ, _ascii, clean_name, clean_phone
+from app.services import audit, clock, codes, outbox
+from app.services.clock import VILLAGE_TZ
+from app.services.validators import _ascii, clean_name, clean_phone
 
 _OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LAST6 = re.compile(r"[0-9]{5}[0-9X]")
@@ -60,7 +60,7 @@ def identity_for(openid: str) -> WechatIdentity:
     """The identity row, created when first seen (binding comes through the H5 pages: ``oa``)."""
     identity = find_identity(openid)
     if identity is None:
-        identity = WechatIdentity(openid=openid, app="oa", last_seen_at=utcnow())
+        identity = WechatIdentity(openid=openid, app="oa", last_seen_at=clock.now())
         db.session.add(identity)
         db.session.flush()
     return identity
@@ -191,7 +191,7 @@ def bind(identity: WechatIdentity, villager: Villager, *, actor: str, action: st
     try:
         ensure_unbound(identity)
         ensure_free(identity, villager)
-        identity.villager_id, identity.bound_at = villager.id, utcnow()
+        identity.villager_id, identity.bound_at = villager.id, clock.now()
         db.session.flush()
         audit.record(actor, action, target=f"villager:{villager.id}", village_id=villager.village_id,
                      identity=identity.id, app=identity.app, **detail)  # fmt: skip

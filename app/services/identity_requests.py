@@ -10,9 +10,8 @@ from sqlalchemy import select
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import AuditLog, BindingRequest, Household, Region, Villager, WechatIdentity
-from app.models.base import utcnow
 from app.privacy import mask_name
-from app.services import audit
+from app.services import audit, clock
 from app.services.identity_proof import (
     active_household,
     bind,
@@ -69,7 +68,7 @@ def approve(request_id: int, *, decided_by: str) -> Villager:
     villager = request.villager
     if not villager.is_current:
         raise Conflict("这位村民已不在册，不能绑定；请拒绝这条申请。")
-    request.status, request.decided_by, request.decided_at = "approved", decided_by, utcnow()
+    request.status, request.decided_by, request.decided_at = "approved", decided_by, clock.now()
     for old in _other_identities(request):  # e.g. the villager's lost phone: the cadre replaces it
         audit.record(decided_by, "identity.unbind", target=f"villager:{villager.id}", village_id=villager.village_id,
                      identity=old.id, replaced_by=request.identity_id)  # fmt: skip
@@ -93,7 +92,7 @@ def reject(request_id: int, *, decided_by: str, reason: str) -> BindingRequest:
     decided_by = clean_text(decided_by, "审核人", "decided_by", max_len=64, required=True)
     reason = clean_text(reason, "拒绝原因", "reason", max_len=200, required=True)
     request = _pending(request_id)
-    request.status, request.decided_by, request.decided_at = "rejected", decided_by, utcnow()
+    request.status, request.decided_by, request.decided_at = "rejected", decided_by, clock.now()
     audit.record(decided_by, "identity.reject", target=f"binding_request:{request.id}",
                  village_id=request.village_id, identity=request.identity_id, reason=reason)  # fmt: skip
     db.session.commit()

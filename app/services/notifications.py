@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Notification
-from app.models.base import utcnow
+from app.services import clock
 from app.services.paging import page_of
 
 PAGE_SIZE = 20
@@ -52,7 +52,7 @@ def mark_read(villager_id: int, notification_id: int) -> Notification:
     if notification is None or notification.villager_id != villager_id:
         raise NotFound("没有这条消息。")
     if notification.read_at is None:
-        notification.read_at = utcnow()
+        notification.read_at = clock.now()
         db.session.commit()
     return notification
 
@@ -62,7 +62,7 @@ def mark_all_read(villager_id: int) -> int:
     result = db.session.execute(
         update(Notification)
         .where(Notification.villager_id == villager_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+        .values(read_at=clock.now())
     )
     db.session.commit()
     return result.rowcount

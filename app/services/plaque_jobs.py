@@ -16,8 +16,7 @@ from sqlalchemy import func, or_, select, update
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import BackgroundJob, Household, HouseholdCode, Region, Villager
-from app.models.base import utcnow
-from app.services import audit, codes, dispatch
+from app.services import audit, clock, codes, dispatch
 from app.services.plaque_batch import plaque_contents
 from app.services.plaques import render_plaque, write_pdf
 from app.services.scope import Scope
@@ -70,10 +69,10 @@ def start_village_job(village: Region, *, requested_by: str) -> tuple[Background
         .limit(1)
     )
     if current is not None:
-        if _aware(current.updated_at) > utcnow() - STALE_AFTER:
+        if _aware(current.updated_at) > clock.now() - STALE_AFTER:
             db.session.rollback()
             return current, False
-        current.status, current.message, current.finished_at = "failed", INTERRUPTED, utcnow()
+        current.status, current.message, current.finished_at = "failed", INTERRUPTED, clock.now()
     total = printable_count(village.id)
     if total == 0:
         db.session.rollback()
@@ -88,7 +87,7 @@ def start_village_job(village: Region, *, requested_by: str) -> tuple[Background
 
 
 def _progress(job_id: int, **values) -> None:
-    db.session.execute(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values, updated_at=utcnow()))
+    db.session.execute(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values, updated_at=clock.now()))
     db.session.commit()
 
 
@@ -116,19 +115,19 @@ def run_village_job(job_id: int) -> None:
 
         write_pdf(images(), partial)
         partial.replace(target)  # a finished file appears whole, never half written
-        _progress(job_id, status="done", done=len(contents), result_path=str(target), finished_at=utcnow())
+        _progress(job_id, status="done", done=len(contents), result_path=str(target), finished_at=clock.now())
     except Exception as error:
         db.session.rollback()
         log.exception("plaque job %s failed", job_id)
         reason = error.message if isinstance(error, ValidationError) else FAILED
-        _progress(job_id, status="failed", message=reason[:255], finished_at=utcnow())
+        _progress(job_id, status="failed", message=reason[:255], finished_at=clock.now())
 
 
 def expire_old_files(now=None) -> int:
     """Delete the PDFs of finished jobs older than KEEP_FILES or superseded by a newer finished job
     of the same village, and pieces left by a worker that died mid-render; returns files removed.
     The job rows stay (the audit trail points at them) with status ``expired``."""
-    now = now or utcnow()
+    now = now or clock.now()
     removed = 0
     newest: set[int] = set()
     done = db.session.scalars(

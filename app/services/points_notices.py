@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Household, PointsEntry, PointsTotal, Region, Villager, WechatIdentity
-from app.services import codes, outbox
-from app.services.validators import local_today
+from app.services import clock, codes, outbox
 
 KIND = "points_awarded"
 TITLES = {"award": "积分到账", "deduct": "积分扣减", "reversal": "积分更正"}
@@ -33,7 +32,7 @@ def notify_household(entry: PointsEntry, household: Household) -> int:
     signed = f"{entry.points:+d}"
     member = db.session.get(Villager, entry.villager_id).name if entry.villager_id else None
     who = f"{label}{member}" if member else label
-    year_word = "本年" if entry.occurred_on.year == local_today().year else f"{entry.occurred_on.year}年"
+    year_word = "本年" if entry.occurred_on.year == clock.today().year else f"{entry.occurred_on.year}年"
     body = f"{who}：{signed}分（{what}），{year_word}共{year_total}分。"
     code = codes.active_code(household.id)
     link = f"{current_app.config['PUBLIC_BASE_URL']}/h/{code}" if code else None

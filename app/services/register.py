@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Region, RegionLevel, RegisterEvent, Villager, VillagerGroup, VillageSettings
-from app.services import codes, page_cache, vocab
+from app.services import clock, codes, page_cache, vocab
 from app.services.people import PersonInput, clean_person, snapshot
-from app.services.validators import clean_choice, clean_text, local_today
+from app.services.validators import clean_choice, clean_text
 
 
 def ensure_region(level: RegionLevel, name: str, parent: Region | None = None, code: str | None = None) -> Region:
@@ -138,7 +138,7 @@ def _store_household(village, data, number, fields_, people, recorded_by, occurr
             village_id=village.id,
             kind="register",
             household_id=household.id,
-            occurred_on=occurred_on or local_today(),
+            occurred_on=occurred_on or clock.today(),
             before={},
             after={"household": household_snapshot(household), "people": [snapshot(v) for v in villagers]},
             recorded_by=recorded_by,

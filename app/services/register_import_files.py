@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from flask import current_app
 
 from app.errors import NotFound
 from app.privacy import EncryptedBytes
+from app.services import clock
 
 KEEP_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -59,7 +59,7 @@ def save(account_id: int, village_id: int, filename: str, raw: bytes) -> Pending
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     sweep(folder)
     pending = PendingUpload(
-        secrets.token_urlsafe(16), account_id, village_id, (filename or "")[-100:], time.time(), folder
+        secrets.token_urlsafe(16), account_id, village_id, (filename or "")[-100:], clock.timestamp(), folder
     )
     pending.data_path.write_bytes(_CIPHER.process_bind_param(raw, None))
     meta = {"village_id": village_id, "filename": pending.filename, "uploaded_at": pending.uploaded_at}
@@ -76,7 +76,7 @@ def find(account_id: int, token: str) -> PendingUpload:
         meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise NotFound(GONE_MESSAGE) from None
-    if time.time() - meta["uploaded_at"] > KEEP_SECONDS:
+    if clock.timestamp() - meta["uploaded_at"] > KEEP_SECONDS:
         raise NotFound(GONE_MESSAGE)
     return PendingUpload(token, account_id, meta["village_id"], meta["filename"], meta["uploaded_at"], folder)
 
@@ -119,7 +119,7 @@ def sweep_all() -> None:
 
 def sweep(folder: Path) -> None:
     """Remove this account's uploads older than a day."""
-    cutoff = time.time() - KEEP_SECONDS
+    cutoff = clock.timestamp() - KEEP_SECONDS
     for path in folder.iterdir():
         try:
             if path.stat().st_mtime < cutoff:

@@ -19,9 +19,9 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Household, Villager
 from app.privacy import lookup_hash
-from app.services import standings, statistics
+from app.services import clock, standings, statistics
 from app.services.scope import Scope
-from app.services.validators import clean_id_number, clean_phone, local_today
+from app.services.validators import clean_id_number, clean_phone
 
 PAGE_SIZE = 30
 
@@ -206,7 +206,7 @@ def search_villagers(scope: Scope, f: VillagerFilters) -> Page:
         if value:
             query = query.where(column == value)
     if f.age_band:
-        band = _born_between(f.age_band, local_today())
+        band = _born_between(f.age_band, clock.today())
         if band is not None:
             query = query.where(band)
     rows, page, pages, total = _paginate(

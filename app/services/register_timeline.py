@@ -16,8 +16,8 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import AuditLog, Household, RegisterEvent, Villager, VillagerGroup
 from app.services import vocab
+from app.services.clock import VILLAGE_TZ
 from app.services.identity_proof import aware
-from app.services.validators import VILLAGE_TZ
 
 EDIT_ACTIONS = ("register.household_edit", "register.villager_edit")
 HOUSEHOLD_STATUSES = {"active": "在册", "dissolved": "已注销"}

@@ -8,20 +8,16 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Household, PointsTotal, Region, Villager
+from app.services import clock
 from app.services.totals import period_keys
-from app.services.validators import local_today
 
 PERIOD_NAMES = ("month", "year", "all")
 
 
-def today() -> date:
-    """Today in the villages' time zone (month and year boundaries follow it)."""
-    return local_today()
-
 
 def totals_for(subject: str, ids: list[int], day: date | None = None) -> dict[int, dict[str, int]]:
     """{id: {"month": n, "year": n, "all": n}} for households or villagers; missing rows are 0."""
-    keys = period_keys(day or today())
+    keys = period_keys(day or clock.today())
     by_key = {v: k for k, v in keys.items()}
     result = {i: dict.fromkeys(PERIOD_NAMES, 0) for i in ids}
     if not ids:
@@ -55,7 +51,7 @@ def _rank(scope_column, scope_id: int, period: str, points: int) -> int:
 
 def household_ranks(household: Household, totals: dict[str, int], day: date | None = None) -> dict:
     """Rank in group and in village for this month and this year, with the number of households."""
-    keys = period_keys(day or today())
+    keys = period_keys(day or clock.today())
     group_size, village_size = _active_counts(household)
     ranks = {}
     for name in ("month", "year"):
@@ -85,7 +81,7 @@ def leaderboard(
 
     ``scope`` is a village or town Region (or a village id). Ties share a rank.
     """
-    key = period_keys(today())[period]
+    key = period_keys(clock.today())[period]
     query = (
         select(PointsTotal.points, Household.id, Household.number, Household.village_id, Villager.name)
         .join(Household, Household.id == PointsTotal.subject_id)

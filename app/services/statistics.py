@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date
@@ -21,9 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Household, Region, RegionLevel, RegisterStat, Villager
-from app.models.base import utcnow
-from app.services import dispatch, vocab
-from app.services.validators import local_today
+from app.services import clock, dispatch, vocab
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +115,7 @@ def refresh_village(village_id: int, *, queued_at: float | None = None, today: d
     """
     for attempt in range(3):
         try:
-            return _replace(village_id, queued_at, today or local_today())
+            return _replace(village_id, queued_at, today or clock.today())
         except (IntegrityError, OperationalError):
             # Two refreshes of one village at once on SQLite (no row locks): the later one retries.
             db.session.rollback()
@@ -128,7 +125,7 @@ def refresh_village(village_id: int, *, queued_at: float | None = None, today: d
 
 
 def _replace(village_id: int, queued_at: float | None, today: date) -> bool:
-    started = utcnow()
+    started = clock.now()
     # Refreshes of one village take turns. NO KEY UPDATE, so inserts that merely reference the
     # village (households, ledger entries) are not held up meanwhile.
     village = select(Region.id).where(Region.id == village_id, Region.level == RegionLevel.VILLAGE)
@@ -195,7 +192,7 @@ def _collect(session: Session, _context) -> None:
 def _hand_off(session: Session) -> None:
     villages = session.info.pop(_KEY, None)
     if villages:
-        queued_at = time.time()
+        queued_at = clock.timestamp()
         for village_id in sorted(villages):
             dispatch.send(REFRESH_TASK, village_id, queued_at)
 

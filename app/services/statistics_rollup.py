@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from app.errors import NotFound
 from app.extensions import db
 from app.models import PointsTotal, Region, RegionLevel, RegisterStat
+from app.services import clock
+from app.services.clock import VILLAGE_TZ
 from app.services.scope import Scope
 from app.services.statistics import DIMENSIONS, TOTAL
 from app.services.totals import period_keys
-from app.services.validators import VILLAGE_TZ, local_today
 
 SMALL = 5  # cells under this many people (or households) are not shown beyond the village
 MONTHS = 12
@@ -113,7 +114,7 @@ def _in_view(column, scope: Scope, village: Region | None):
 def charts_for(scope: Scope, village_id=None, *, today: date | None = None) -> ChartsView:
     """Every register chart and the points of the last 12 months, for one village or a roll-up."""
     village, exact = _choose(scope, village_id)
-    today = today or local_today()
+    today = today or clock.today()
     rows = db.session.execute(
         select(RegisterStat.dimension, RegisterStat.bucket, func.sum(RegisterStat.count),
                func.count(RegisterStat.village_id), func.min(RegisterStat.computed_at))
@@ -253,7 +254,7 @@ def village_choices(scope: Scope) -> list[tuple[str, list[tuple[int, str]]]]:
 def headline_for(scope: Scope, *, today: date | None = None) -> Headline:
     """Households, people and points this month for the dashboard (roll-up for town and county)."""
     village, exact = _choose(scope, None)
-    today = today or local_today()
+    today = today or clock.today()
     totals = dict(
         db.session.execute(
             select(RegisterStat.bucket, func.sum(RegisterStat.count))

@@ -5,13 +5,12 @@ Each check returns the cleaned value or raises ``ValidationError`` with a plain 
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from app.errors import ValidationError
+from app.services import clock
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -19,8 +18,6 @@ _ID_CHECK = "10X98765432"
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
-# Villages live on Beijing time; month and year boundaries and "not in the future" follow it.
-VILLAGE_TZ = ZoneInfo(os.environ.get("TIMEZONE", "Asia/Shanghai"))
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _LANDLINE = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
 MAX_AGE = 120
@@ -30,11 +27,6 @@ def _ascii(raw: str | None) -> str:
     """Full-width digits, letters and dashes (as Chinese input methods type them) → ASCII, no spaces."""
     value = unicodedata.normalize("NFKC", raw or "")
     return re.sub(r"\s", "", value).replace("\u2014", "-").replace("\u2013", "-")
-
-
-def local_today() -> date:
-    """Today in the villages' time zone, whatever the server's clock zone is."""
-    return datetime.now(VILLAGE_TZ).date()
 
 
 def id_check_digit(first17: str) -> str:
@@ -64,7 +56,7 @@ def clean_id_number(raw: str, *, today: date | None = None) -> str:
         born = birth_date_from_id(value)
     except ValueError:
         raise ValidationError("身份证号里的出生日期不是真实日期，请核对。", field="id_number") from None
-    today = today or local_today()
+    today = today or clock.today()
     if born > today:
         raise ValidationError("身份证号里的出生日期在今天之后，请核对。", field="id_number")
     if _age(born, today) > MAX_AGE:
@@ -136,7 +128,7 @@ def clean_past_date(value: date | str | None, label: str, field: str, *, today: 
             raise ValidationError(f"{label}格式不对，请写成 2026-05-01 这样的日期。", field=field) from None
     if isinstance(value, datetime):
         value = value.date()
-    today = today or local_today()
+    today = today or clock.today()
     if value > today:
         raise ValidationError(f"{label}不能晚于今天。", field=field)
     if value.year < 1900:

@@ -20,8 +20,7 @@ from sqlalchemy.orm import aliased, selectinload
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Photo, PhotoPurpose, Region, Villager, Visit
-from app.models.base import utcnow
-from app.services import audit, photos
+from app.services import audit, clock, photos
 from app.services.archive import local_time, parse_id
 from app.services.paging import page_of
 from app.services.scope import Scope
@@ -241,7 +240,7 @@ def _same_record_just_filed(fields: dict) -> Visit | None:
     household_id = fields["household_id"]
     same = [getattr(Visit, k) == v for k, v in fields.items() if k != "household_id"]
     same.append(Visit.household_id.is_(None) if household_id is None else Visit.household_id == household_id)
-    query = select(Visit).where(*same, Visit.created_at >= utcnow() - RESUBMIT_WINDOW)
+    query = select(Visit).where(*same, Visit.created_at >= clock.now() - RESUBMIT_WINDOW)
     return db.session.scalars(query.order_by(Visit.id.desc()).limit(1)).first()
 
 

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.errors import AppError
 from app.extensions import limiter
 from app.services import identity, notifications
-from app.services.validators import VILLAGE_TZ
+from app.services.clock import VILLAGE_TZ
 from app.web import web
 from app.web.household import page_arg
 

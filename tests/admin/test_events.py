@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, Household, RegisterEvent, Villager
+from app.services import clock
 from app.services.people import PersonInput
 from app.services.register import HouseholdInput, register_household
-from app.services.validators import local_today
 from tests.admin_helpers import login, make_account, post
 from tests.helpers import make_id_number, make_village
 
-DAY = (local_today() - timedelta(days=3)).isoformat()
+DAY = (clock.today() - timedelta(days=3)).isoformat()
 
 
 @pytest.fixture

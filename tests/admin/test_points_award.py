@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import AuditLog, Photo, PhotoPurpose, PointsEntry, PointsRule
-from app.services import standings
+from app.services import clock, standings
 from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import award, make_household, make_village
 
@@ -61,7 +61,7 @@ def post_award(client, household, *, key=None, photos=(), **fields):
     data = {
         "csrf_token": csrf_token(client, f"/admin/points/award/{household.id}"),
         "idempotency_key": key if key is not None else form_key(client, household),
-        "occurred_on": standings.today().isoformat(),
+        "occurred_on": clock.today().isoformat(),
         **fields,
     }
     data["photos"] = [(io.BytesIO(raw), name) for name, raw in photos]
@@ -211,7 +211,7 @@ def test_another_villages_household_is_not_found(client, village, cadre):
     assert client.get(f"/admin/points/award/{outsider.id}").status_code == 404
     response = client.post(f"/admin/points/award/{outsider.id}", data={
         "csrf_token": csrf_token(client, "/admin/"), "points": "5", "category": "好人好事", "reason": "x",
-        "occurred_on": standings.today().isoformat(), "idempotency_key": "k" * 32})  # fmt: skip
+        "occurred_on": clock.today().isoformat(), "idempotency_key": "k" * 32})  # fmt: skip
     assert response.status_code == 404
     assert entries(outsider) == []
     found = client.get("/admin/points/award?q=9901").get_data(as_text=True)

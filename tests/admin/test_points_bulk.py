@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PointsEntry, PointsRule
-from app.services import standings
+from app.services import clock, standings
 from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import award, make_household, make_village
 
@@ -44,7 +44,7 @@ def count() -> int:
 def step(client, data: dict, *, step: str):
     html = client.get("/admin/points/bulk").get_data(as_text=True)
     payload = {"csrf_token": csrf_token(client, "/admin/points/bulk"), "batch_key": _BATCH.search(html).group(1),
-               "occurred_on": standings.today().isoformat(), "step": step, **data}  # fmt: skip
+               "occurred_on": clock.today().isoformat(), "step": step, **data}  # fmt: skip
     return client.post("/admin/points/bulk", data=payload)
 
 
@@ -61,7 +61,7 @@ def test_preview_then_confirm_awards_every_chosen_household_once(client, village
     assert "给 <strong>4</strong> 户各" in html and "合计 +24 分" in html
     key = _BATCH.search(html.split('id="bulk-preview"')[1]).group(1)
     confirm = {**chosen, "household_ids": ids, "batch_key": key, "step": "confirm",
-               "csrf_token": csrf_token(client, "/admin/points/bulk"), "occurred_on": standings.today().isoformat()}  # fmt: skip
+               "csrf_token": csrf_token(client, "/admin/points/bulk"), "occurred_on": clock.today().isoformat()}  # fmt: skip
     response = client.post("/admin/points/bulk", data=confirm)
     assert response.status_code == 302
     assert "批量发放完成：4户各加6分（参加防汛值守）" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PointsEntry, PointsRule
-from app.services import photos, standings
+from app.services import clock, photos, standings
 from app.services.points import AwardInput, award_points
 from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import award, make_household, make_village
@@ -42,7 +42,7 @@ def ledger(db):
     rule = PointsRule(village_id=v.id, category="志愿服务", item="参加防汛值守", points=6)
     db.session.add(rule)
     db.session.commit()
-    today = standings.today()
+    today = clock.today()
     e = {
         "old": award(one, 3, on=today - timedelta(days=40), category="好人好事", reason="扶老人过河"),
         "deduct": award(two, -2, category="环境卫生", reason="乱倒垃圾"),
@@ -86,7 +86,7 @@ def test_ledger_lists_newest_first_with_recorder_photos_and_filters(client, ledg
     assert shown(client, "?category=环境卫生") == {e["deduct"], e["photo"]}
     assert shown(client, f"?rule_id={ledger['rule'].id}") == {e["by_rule"]}
     assert shown(client, "?kind=deduct") == {e["deduct"]}
-    today = standings.today()
+    today = clock.today()
     assert shown(client, f"?date_to={(today - timedelta(days=30)).isoformat()}") == {e["old"]}
     assert shown(client, f"?date_from={today.isoformat()}&date_to={today.isoformat()}") == {
         e["deduct"],
@@ -154,7 +154,7 @@ def test_another_villages_entries_and_photos_are_not_found(client, ledger, cadre
     far = make_household(make_village("邻村"), "9901")
     theirs = award_points(
         AwardInput(household_id=far.id, points=7, reason="邻村的事", category="好人好事",
-                   occurred_on=standings.today(), recorded_by="邻村干部"),
+                   occurred_on=clock.today(), recorded_by="邻村干部"),
         evidence=[photos.clean_image(jpeg())],
     )  # fmt: skip
     photo_id = re.search(r"/admin/points/photos/(\d+)", _detail_as_owner(theirs)).group(1)

@@ -12,9 +12,9 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import Villager
 from app.privacy import mask_id_number
+from app.services import clock
 from app.services.people import PersonInput
 from app.services.register import HouseholdInput, register_household
-from app.services.validators import local_today
 from tests.admin_helpers import login, make_account, post
 from tests.helpers import award, make_household, make_id_number, make_village
 
@@ -105,7 +105,7 @@ def test_household_filters_group_category_and_status(client, village, cadre):
 
 
 def test_villager_filters_work_status_gender_age_band_and_status(client, village, cadre):
-    today = local_today()
+    today = clock.today()
     household_with(village, "0101", "刘老汉", members=[
         PersonInput(name="刘打工", gender="男", birth_date=date(today.year - 30, 1, 1), relation="子", work_status="务工"),
         PersonInput(name="刘小妹", gender="女", birth_date=date(today.year - 10, 1, 1), relation="女", work_status="在校学生"),

@@ -10,8 +10,6 @@ A new route with a parameter this test cannot fill fails here, so it gets walked
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
@@ -28,7 +26,7 @@ from app.models import (
     Visit,
     WechatIdentity,
 )
-from app.services import audit, photos
+from app.services import audit, clock, photos
 from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import award, make_household, make_village
 
@@ -58,7 +56,7 @@ def village_a(db):
     db.session.add(rule)
     db.session.commit()
     entry = award(household, 5, reason="甲村专属细则")
-    visit = Visit(village_id=a.id, household_id=household.id, kind="走访", visited_on=date.today(),
+    visit = Visit(village_id=a.id, household_id=household.id, kind="走访", visited_on=clock.today(),
                   visitors="甲村干部", content="甲村走访机密", recorded_by="测试")  # fmt: skip
     db.session.add(visit)
     db.session.flush()

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, Photo, PhotoPurpose, Visit
-from app.services.validators import local_today
+from app.services import clock
 from tests.admin_helpers import csrf_token, login, make_account
 from tests.helpers import make_household, make_village
 
-TODAY = local_today()
+TODAY = clock.today()
 
 
 def jpeg() -> bytes:

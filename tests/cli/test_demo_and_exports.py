@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.models import Household, PointsEntry, PointsRule, Villager, VillagerGroup
-from app.services import standings
+from app.services import clock
 from app.services.demo.reasons import BAD, GOOD
 from tests.conftest import PUBLIC_BASE_URL
 
@@ -29,9 +29,9 @@ def test_demo_village_has_the_numbers_of_the_field_report(demo):
     assert count(db, Household, Household.status == "active") == 436
     assert count(db, Villager, Villager.status == "current") == 1765
     assert count(db, Villager, Villager.status != "current") > 0  # past events left their mark
-    year_ago = standings.today() - timedelta(days=366)
+    year_ago = clock.today() - timedelta(days=366)
     assert count(db, PointsEntry, PointsEntry.occurred_on >= year_ago) >= 3000
-    assert count(db, PointsEntry, PointsEntry.occurred_on > standings.today()) == 0
+    assert count(db, PointsEntry, PointsEntry.occurred_on > clock.today()) == 0
 
 
 def test_demo_village_has_a_rules_catalogue_cadres_can_award_from(demo):
@@ -64,7 +64,7 @@ def test_export_csv_has_one_row_per_household(demo, runner):
     assert total_year == sum(
         row[0] for row in demo.session.execute(
             select(func.sum(PointsEntry.points)).where(
-                func.extract("year", PointsEntry.occurred_on) == standings.today().year
+                func.extract("year", PointsEntry.occurred_on) == clock.today().year
             )
         )
     )  # fmt: skip

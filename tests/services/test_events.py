@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from app.errors import NotFound, ValidationError
 from app.extensions import db as _db
 from app.models import Household, HouseholdCode, PointsEntry, PointsTotal, RegisterEvent, Villager
+from app.services import clock
 from app.services.events import EventInput, record_event
 from app.services.household_page import history_page
 from app.services.people import PersonInput
 from app.services.register import HouseholdInput, register_household
-from app.services.validators import local_today
 from tests.helpers import award, code_of, make_village
 
-DAY = local_today() - timedelta(days=3)
+DAY = clock.today() - timedelta(days=3)
 _seq = itertools.count(0)
 
 
@@ -498,11 +498,11 @@ def test_future_date_is_refused_and_changes_nothing(liu):
     household, p = liu
     before = state(household)
     with pytest.raises(ValidationError, match="发生日期不能晚于今天"):
-        event("death", household, villager_id=p["刘芳"].id, on=local_today() + timedelta(days=1))
+        event("death", household, villager_id=p["刘芳"].id, on=clock.today() + timedelta(days=1))
     assert state(household) == before
     assert (
-        event("move_out", household, villager_id=p["刘芳"].id, on=local_today().isoformat()).occurred_on
-        == local_today()
+        event("move_out", household, villager_id=p["刘芳"].id, on=clock.today().isoformat()).occurred_on
+        == clock.today()
     )
 
 

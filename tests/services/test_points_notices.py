@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Notification, PointsEntry
-from app.services import dispatch, points_notices
+from app.services import clock, dispatch, points_notices
 from app.services.points import reverse_entry
-from app.services.validators import local_today
 from tests.conftest import PUBLIC_BASE_URL
 from tests.helpers import award, code_of, make_household
 from tests.push_helpers import bind, notifications
@@ -47,7 +46,7 @@ def test_each_bound_current_member_gets_one_notice(db, handed_off):
     assert notice.household_id == household.id
     assert notice.body == f"大苍村{household.number}户：+5分（清扫屋场公共道路），本年共5分。"
     assert notice.link == f"{PUBLIC_BASE_URL}/h/{code_of(household)}"
-    day = local_today()
+    day = clock.today()
     assert notice.data == {
         "thing1": "清扫屋场公共道路",
         "character_string2": "+5",

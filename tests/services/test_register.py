@@ -20,10 +20,9 @@ from app.models import (
     VillagerGroup,
     VillageSettings,
 )
-from app.services import register
+from app.services import clock, register
 from app.services.people import PersonInput
 from app.services.register import HouseholdInput, register_household
-from app.services.validators import local_today
 from tests.helpers import code_of, make_household, make_village
 
 CODE = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -128,7 +127,7 @@ def test_blank_place_name_is_rejected(db):
 
 def test_register_household_creates_head_members_code_and_event(db):
     village = make_village()
-    before = local_today()
+    before = clock.today()
     household = register_household(
         village, family("0315", 3, WIFE, SON, address="大苍村3组", category="脱贫户", motto="勤俭持家"),
         recorded_by="村支书刘明",

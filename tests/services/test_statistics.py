@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Household, PointsEntry, Region, RegisterStat, Villager
-from app.services import events, standings, statistics
+from app.services import clock, events, statistics
 from app.services.points import reverse_entry
 from app.services.scope import Scope
 from app.services.statistics_rollup import charts_for, headline_for, suppress
@@ -77,7 +77,7 @@ def expected_from_register(village_id: int, today: date) -> Counter:
 
 def test_demo_village_statistics_match_the_register(demo_village):
     village = demo_village
-    today = standings.today()
+    today = clock.today()
     assert statistics.refresh_village(village.id, today=today)
     stored = stats_of(village.id)
     assert stored == dict(expected_from_register(village.id, today))
@@ -89,7 +89,7 @@ def test_demo_village_statistics_match_the_register(demo_village):
 
 def test_demo_points_over_time_match_the_ledger_month_by_month(demo_village):
     village = demo_village
-    today = standings.today()
+    today = clock.today()
     entries = db.session.scalars(select(PointsEntry).where(PointsEntry.village_id == village.id)).all()
     awarded, deducted = defaultdict(int), defaultdict(int)
     for e in entries:
@@ -107,7 +107,7 @@ def test_demo_points_over_time_match_the_ledger_month_by_month(demo_village):
 def test_kept_village_points_follow_awards_deductions_and_reversals_and_equal_a_rebuild(db):
     home = make_household()
     scope = Scope(region=home.village)
-    today = standings.today()
+    today = clock.today()
     last_month = today.replace(day=1) - timedelta(days=1)
     award(home, 8, on=last_month)
     award(home, -3, reason="乱倒垃圾")
@@ -130,7 +130,7 @@ def test_a_death_recorded_through_events_updates_the_statistics_after_commit(db,
     before = stats_of(home.village_id)
     assert before[("total", "people")] == 3 and before[("household_size", "3人户")] == 1
     son = next(p for p in home.members if p.id != home.head_id)
-    events.record_event(events.EventInput("death", home.id, standings.today(), "测试", villager_id=son.id))
+    events.record_event(events.EventInput("death", home.id, clock.today(), "测试", villager_id=son.id))
     after = stats_of(home.village_id)
     assert after[("total", "people")] == 2
     assert after[("household_size", "2人户")] == 1 and ("household_size", "3人户") not in after

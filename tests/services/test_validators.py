@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from app.errors import ValidationError
-from app.services import vocab
+from app.services import clock, vocab
 from app.services.validators import (
     clean_choice,
     clean_id_number,
@@ -15,7 +15,6 @@ from app.services.validators import (
     clean_past_date,
     clean_phone,
     clean_text,
-    local_today,
 )
 
 TODAY = date(2026, 5, 1)
@@ -118,7 +117,7 @@ def test_age_limit_is_exactly_120_years():
 
 
 def test_a_baby_born_today_is_fine_and_tomorrow_is_not():
-    today = local_today()
+    today = clock.today()
     assert clean_id_number(id_for(today)) == id_for(today)
     assert "今天之后" in rejects(clean_id_number, id_for(today + timedelta(days=1))).message
 
@@ -203,7 +202,7 @@ def test_names_reject_digits_and_symbols():
 
 
 def test_past_dates():
-    today = local_today()
+    today = clock.today()
     assert clean_past_date("2026-01-05", "发生日期", "occurred_on", today=TODAY) == date(2026, 1, 5)
     assert clean_past_date(today, "发生日期", "occurred_on") == today
     assert clean_past_date(datetime(2026, 1, 5, 8, 30), "发生日期", "occurred_on", today=TODAY) == date(2026, 1, 5)

@@ -24,6 +24,8 @@ from tests.conftest import TEST_KEY, production_stack
 from tests.push_helpers import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
+# ``celery`` as ``python -m celery`` would start it, on the suite's clock when TEST_CLOCK is set.
+_CELERY_ON_TEST_CLOCK = "from tests.timetravel import start_from_env; start_from_env(); from celery.__main__ import main; main()"
 VISIBILITY_TIMEOUT = 5  # seconds before a dead worker's unacknowledged task is handed out again
 READY_WITHIN = 60
 
@@ -50,7 +52,7 @@ class CeleryProcess:
     def start(self):
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "tasks.worker", *self.command()],
+                [sys.executable, "-c", _CELERY_ON_TEST_CLOCK, "-A", "tasks.worker", *self.command()],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + READY_WITHIN

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db as _db
 from app.models import HouseholdHonour
-from app.services import codes, page_cache, standings
+from app.services import clock, codes, page_cache, standings
 from app.services.points import reverse_entry
 from tests.helpers import award, code_of, make_household, make_village
 
@@ -132,7 +132,7 @@ def scene(db):
     A rival in group 3 has +50 today and a household in group 1 has nothing, so 0307 ranks
     2nd of 2 in the group and 2nd of 3 in the village.
     """
-    today = standings.today()
+    today = clock.today()
     last_year = date(today.year - 1, 3, 1)
     village = make_village()
     household = make_household(village, "0307", group=3, members=3, motto=MOTTO)

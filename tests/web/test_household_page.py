@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.models import HouseholdHonour
-from app.services import codes, page_cache, standings
+from app.services import clock, codes, page_cache
 from app.services.points import reverse_entry
 from tests.helpers import award, code_of, make_household, make_village
 
@@ -19,7 +19,7 @@ def test_page_shows_slogan_motto_honour_points_ranks_and_history(client, db):
     village = make_village()
     household = make_household(village, "0307", group=3, members=3, motto="孝老爱亲 勤俭持家")
     make_household(village, "0308", group=3)
-    db.session.add(HouseholdHonour(household_id=household.id, title="道德模范之家", awarded_on=standings.today()))
+    db.session.add(HouseholdHonour(household_id=household.id, title="道德模范之家", awarded_on=clock.today()))
     db.session.commit()
     son = household.members[1]
     award(household, 6, reason="清扫屋场公共道路", place="白果树湾屋场")
@@ -76,7 +76,7 @@ def test_neighbours_award_changes_my_rank(client, db):
 
 def test_history_is_paged_newest_first(client, db):
     household = make_household()
-    today = standings.today()
+    today = clock.today()
     for i in range(25):
         award(household, 1, reason=f"第{i:02d}件好事", on=today - timedelta(days=25 - i))
     _, first = page(client, code_of(household))
