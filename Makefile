@@ -7,6 +7,8 @@ FLASK := FLASK_APP=wsgi $(BIN)/flask
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist processes per stack; each has its own database, Redis prefix and live server.
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench deps dev-deps assets font chromium lint test-embedded test-production worker beat migrate clean
 
@@ -31,11 +33,11 @@ lint:
 
 test-embedded:  ## SQLite, in-memory cache, no Redis
 	@echo "== tests on the embedded default (SQLite, no Redis) =="
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -q
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 test-production:  ## PostgreSQL + Redis
 	@echo "== tests on the production stack (PostgreSQL + Redis) =="
-	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -q
+	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: dev-deps assets  ## Household page vs trivial JSON, then the WeChat callback, on gunicorn + PostgreSQL (see bench/)
 	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
