@@ -4,7 +4,6 @@ and register uploads nobody confirmed (they hold ID numbers) are cleared by ``fi
 from __future__ import annotations
 
 import os
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from app.extensions import db
 from app.models import BackgroundJob
 from app.models.base import utcnow
-from app.services import plaque_jobs, register_import_files
+from app.services import clock, plaque_jobs, register_import_files
 from tests.admin_helpers import login, make_account
 from tests.helpers import make_household, make_village
 
@@ -40,7 +39,9 @@ def finished_job(village, *, days_ago: float) -> BackgroundJob:
 
 
 def aged(path: Path, seconds: float) -> Path:
-    moment = time.time() - seconds
+    """Stamp a file ``seconds`` before the clock's now: the file system stamps with the real
+    time, which differs from the clock when the suite runs on another day (TEST_CLOCK)."""
+    moment = clock.timestamp() - seconds
     os.utime(path, (moment, moment))
     return path
 
@@ -77,6 +78,7 @@ def test_pieces_left_by_a_dead_worker_go_but_one_being_written_stays(app, villag
     dead, writing = folder / "41.1234.part", folder / "42.5678.part"
     for piece in (dead, writing):
         piece.write_bytes(b"%PDF")
+    aged(writing, seconds=0)
     aged(dead, seconds=3600)  # untouched for an hour: its worker is gone (STALE_AFTER is 10 min)
 
     assert plaque_jobs.expire_old_files() == 1
@@ -88,6 +90,8 @@ def test_unconfirmed_register_uploads_of_every_account_go_after_a_day(app, villa
     uploads = [register_import_files.save(account_id, village.id, "名册.xlsx", b"PK fake") for account_id in (7, 8)]
     for path in (uploads[0].data_path, uploads[0].meta_path):
         aged(path, seconds=register_import_files.KEEP_SECONDS + 60)
+    for path in (uploads[1].data_path, uploads[1].meta_path):
+        aged(path, seconds=0)
 
     register_import_files.sweep_all()
 
