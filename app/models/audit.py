@@ -44,6 +44,7 @@ class AuditSubject(db.Model):
 @event.listens_for(AuditLog, "before_delete")
 @event.listens_for(AuditSubject, "before_update")
 @event.listens_for(AuditSubject, "before_delete")
-def _audit_is_append_only(_mapper, _connection, target: AuditLog):
+def _audit_is_append_only(_mapper, _connection, target: AuditLog | AuditSubject):
     """The audit trail is evidence: nothing rewrites or removes a row."""
-    raise PermissionError(f"audit row {getattr(target, 'id', target.audit_id)} is append-only")
+    ident = target.id if isinstance(target, AuditLog) else target.audit_id
+    raise PermissionError(f"audit row {ident} is append-only")

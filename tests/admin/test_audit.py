@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog
 from app.services import audit
-from app.services.validators import VILLAGE_TZ
+from app.services.clock import VILLAGE_TZ
 from tests.admin_helpers import login, make_account
 from tests.helpers import make_household, make_village
 
