@@ -20,12 +20,15 @@ from app.services import clock
 
 IDLE = timedelta(minutes=30)
 _TOUCH_EVERY = timedelta(minutes=1)  # seen_at is kept to the minute: no write on every request
+# The cookie's own clock enforces IDLE to the second; the row, a minute coarser, never ends a
+# session earlier than that.
+_STALE = IDLE + _TOUCH_EVERY
 
 
 def start(account: Account) -> str:
     """A new session for ``account``; sweeps every session idle past ``IDLE`` (one DELETE)."""
     now = clock.now()
-    db.session.execute(delete(AdminSession).where(AdminSession.seen_at < now - IDLE))
+    db.session.execute(delete(AdminSession).where(AdminSession.seen_at < now - _STALE))
     sid = secrets.token_urlsafe(32)
     db.session.add(AdminSession(id=sid, account_id=account.id, created_at=now, seen_at=now))
     db.session.commit()
@@ -47,7 +50,7 @@ def live(sid: str | None, account_id: int) -> tuple[Account, AdminSession] | Non
     account, row = found
     now = clock.now()
     seen = row.seen_at if row.seen_at.tzinfo else row.seen_at.replace(tzinfo=now.tzinfo)  # SQLite: naive UTC
-    if now - seen > IDLE:
+    if now - seen > _STALE:
         return None
     if now - seen > _TOUCH_EVERY:
         row.seen_at = now
