@@ -1,10 +1,10 @@
 """Reads of personal data on the record (A3, 等保 2.0 安全审计).
 
 Every back-office page that shows a person's health, political status, household category, ID or
-phone number (masked or not) writes one audit row for the view: who (the account), what (the kind
-of page, ``read.*``), whom (every person and household on the page, in ``audit_subjects``) and
-when. A list of 30 people costs the same as one person: one INSERT into ``audit_log`` and one
-multi-row INSERT naming them, never a statement per person.
+phone number (masked or not), or the notes of visits to a household, writes one audit row for the
+view: who (the account), what (the kind of page, ``read.*``), whom (every person and household on
+the page, in ``audit_subjects``) and when. A list of 30 people costs the same as one person: one
+INSERT into ``audit_log`` and one multi-row INSERT naming them, never a statement per person.
 
 A page that spans several villages (a town admin's list) writes one row per village, each naming
 that village's people, so each village's own log is complete for the cadres who may read it.
@@ -29,6 +29,9 @@ READS = {
     "read.household": "查看户籍资料",
     "read.household_edit": "打开户籍修改页",
     "read.people_found": "查找村民",
+    "read.visit_list": "查看走访列表",
+    "read.visit": "查看走访记录",
+    "read.household_visits": "查看一户的走访记录",
 }
 NAMES_SHOWN = 3  # names spelled out in the log's summary; the rest are counted
 

@@ -165,3 +165,18 @@ def test_a_town_list_over_two_villages_is_recorded_in_each_villages_own_log(clie
     login(client := client.application.test_client(), make_account(other, "village_admin"))
     page = client.get("/admin/audit?action=read.").get_data(as_text=True)
     assert "查看村民名单：乙村人" in page and "赵国春" not in page
+
+
+def test_reading_visit_notes_is_recorded_against_the_household(client, village):
+    from tests.admin.test_visits import add_visit
+
+    household = db.session.scalar(select(Household).where(Household.number == "01000"))
+    visit = add_visit(household, content="户主赵国春高血压，需定期随访。")
+    add_visit(village=village, kind="督导巡查", content="巡查村道")  # an inspection of no household
+    cadre = make_account(village, "cadre")
+    login(client, cadre)
+    for url in ("/admin/visits", f"/admin/visits/{visit.id}", f"/admin/households/{household.id}/visits"):
+        assert client.get(url).status_code == 200, url
+    rows = _reads(cadre.actor)
+    assert [row.action for row in rows] == ["read.visit_list", "read.visit", "read.household_visits"]
+    assert all(_subjects(row) == {f"household:{household.id}"} for row in rows)
