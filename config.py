@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -122,6 +123,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # A villager's /me session (app/sessions.py): WeChat re-establishes it silently with
+        # snsapi_base, so it is short. Idle limit: the cookie is renewed on each request and its
+        # signature is refused once this old. The back office has its own 30-minute idle limit.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=2),
+        "VILLAGER_SESSION_MAX": timedelta(hours=12),  # since WeChat last vouched, however active
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # Nine photos of up to 8 MB each (app/services/photos.py) in one back-office form.
         "ADMIN_UPLOAD_MAX_BYTES": 9 * 8 * 1024 * 1024 + 1024 * 1024,

@@ -25,6 +25,7 @@ from wechatpy.oauth import WeChatOAuth
 from app.errors import AppError
 from app.extensions import cache
 from app.services import identity
+from app.sessions import remember_openid
 
 bp = Blueprint("wechat_oauth", __name__, url_prefix="/wechat/oauth")
 log = logging.getLogger(__name__)
@@ -146,8 +147,7 @@ def callback():
     except AppError:
         log.warning("oauth code exchange returned no usable openid")
         return _page(502, "没有拿到微信身份", "请稍等一会儿再试。", retry=safe_next(target))
-    session["openid"] = openid
-    session.permanent = True
+    remember_openid(openid)
     response = redirect(safe_next(target))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,13 +6,13 @@ import base64
 import io
 
 import qrcode
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, url_for
 
 from app.admin import admin
 from app.admin.forms import CodeForm, ConfirmForm, PasswordForm, first_error
 from app.admin.guard import sign_in
 from app.errors import AppError
-from app.services import accounts
+from app.services import accounts, admin_sessions
 from app.services.permissions import ROLE_NAMES, TOTP_REQUIRED
 
 
@@ -41,24 +41,24 @@ def my_account():
 
 @admin.route("/account/totp", methods=["GET", "POST"])
 def enrol_totp():
-    """Show a new secret as a QR code; it becomes active once a code from it is entered."""
+    """Show a new secret as a QR code; it becomes active once a code from it is entered. The
+    secret waits in the server-side session row (encrypted), never in the readable cookie."""
     form = CodeForm()
-    secret = session.get("admin_totp_secret")
+    secret = g.admin_session.pending_totp
     if form.validate_on_submit() and secret:
         try:
             accounts.confirm_totp(g.account, secret, form.code.data)
         except AppError as error:
             flash(error.message, "danger")
         else:
-            session.pop("admin_totp_secret", None)
-            sign_in(g.account)
+            sign_in(g.account)  # a new session row: the old one, with the secret, is deleted
             flash("动态验证码已开启。以后登录时要输入手机上的 6 位数字。", "success")
             return redirect(url_for("admin.dashboard"))
     elif form.errors:
         flash(first_error(form), "danger")
     if not secret:
         secret, _ = accounts.start_totp(g.account)
-        session["admin_totp_secret"] = secret
+        admin_sessions.hold_totp_secret(g.admin_session, secret)
     uri = accounts.totp_uri(g.account, secret)
     return render_template("admin/totp_enrol.html", form=form, secret=secret, qr=_qr_data_uri(uri))
 

@@ -7,7 +7,7 @@ from flask import flash, g, render_template, request
 from app.admin import admin
 from app.admin.guard import permission_required
 from app.errors import ValidationError
-from app.services import audit_search
+from app.services import audit_reads, audit_search
 from app.services.audit_search import AuditQuery
 
 
@@ -30,6 +30,7 @@ def audit():
         pages=pages,
         total=total,
         names=audit_search.target_names(g.scope, rows),
+        reads=audit_reads.summaries(g.scope, rows),
         villages={v.id: v.name for v in g.scope.villages},
         kinds=audit_search.ACTION_KINDS,
         detail=audit_search.detail_lines,

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from app.admin import admin
 from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
+from app.admin.reads import audited
 from app.admin.register_forms import PersonFields, int_arg
 from app.errors import AppError
 from app.extensions import db
@@ -63,7 +64,7 @@ def _form(household: Household, kind: str, status: int = 200):
             g.scope, find, exclude_household_id=household.id, statuses=_FINDABLE[kind]
         )
     values = request.form if request.method == "POST" else MultiDict({"occurred_on": clock.today().isoformat()})
-    return render_template(
+    html = render_template(
         "admin/register/event_form.html",
         household=household,
         kind=kind,
@@ -79,7 +80,9 @@ def _form(household: Household, kind: str, status: int = 200):
         relations=[r for r in vocab.RELATIONS if r != "户主"],
         birth_relations=BIRTH_RELATIONS,
         button=ConfirmForm(),
-    ), status
+    )
+    # The search may be by a full ID number: whom it found, and so confirmed, is on the record.
+    return (audited(html, "read.people_found", villagers=candidates) if candidates else html), status
 
 
 def _outside_person(form) -> int | None:

@@ -10,28 +10,29 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 
 from app.admin import admin
 from app.admin.nav import menu
-from app.extensions import db
 from app.models import Account
-from app.services import clock
+from app.services import admin_sessions, clock
 from app.services.accounts import must_enrol_totp
 from app.services.permissions import PERMISSIONS, allowed
 from app.services.scope import Scope
 
-IDLE_SECONDS = 30 * 60
-SESSION_KEYS = ("admin_id", "admin_epoch", "admin_seen", "admin_pending", "admin_pending_at")
+IDLE_SECONDS = int(admin_sessions.IDLE.total_seconds())
+SESSION_KEYS = ("admin_id", "admin_sid", "admin_epoch", "admin_seen", "admin_pending", "admin_pending_at")
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_totp"})
 ENROL_ENDPOINTS = frozenset({"admin.enrol_totp", "admin.logout"})
 
 
 def sign_in(account: Account) -> None:
-    """Start a fresh back-office session (a new cookie value: no fixation)."""
+    """Start a fresh back-office session (a new cookie value and a new server-side row: no fixation)."""
     end_session()
     session["admin_id"] = account.id
+    session["admin_sid"] = admin_sessions.start(account)
     session["admin_epoch"] = account.session_epoch
     session["admin_seen"] = int(clock.timestamp())
 
 
 def end_session() -> None:
+    admin_sessions.end(session.get("admin_sid"))
     for key in SESSION_KEYS:
         session.pop(key, None)
 
@@ -56,13 +57,14 @@ def load_account():
         end_session()
         flash("超过 30 分钟没有操作，已自动退出，请重新登录。", "warning")
         return redirect(url_for("admin.login"))
-    account = db.session.get(Account, account_id)
+    found = admin_sessions.live(session.get("admin_sid"), account_id)
+    account = found[0] if found else None
     if account is None or not account.active or account.session_epoch != session.get("admin_epoch"):
         end_session()
         flash("登录已失效，请重新登录。", "warning")
         return redirect(url_for("admin.login"))
     session["admin_seen"] = now
-    g.account = account
+    g.account, g.admin_session = found
     g.scope = Scope.of(account)
     if must_enrol_totp(account) and request.endpoint not in ENROL_ENDPOINTS:
         return redirect(url_for("admin.enrol_totp"))

@@ -8,6 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
+from app.admin.reads import audited
 from app.admin.register_forms import (
     HouseholdEditForm,
     HouseholdNewForm,
@@ -41,7 +42,7 @@ def households():
         page=int_arg("page", values) or 1,
     )
     page = register_search.search_households(g.scope, filters)
-    return render_template(
+    html = render_template(
         "admin/register/households.html",
         page=page,
         filters=filters,
@@ -53,6 +54,7 @@ def households():
         groups=group_choices(filters.village_id)[1:],
         villages=village_choices() if not g.scope.is_single_village else [],
     )
+    return audited(html, "read.households", households=[row.household for row in page.rows])
 
 
 @admin.route("/households/<int:household_id>")
@@ -63,7 +65,7 @@ def household(household_id: int):
     current = [p for p in people if p.is_current]
     totals = standings.totals_for("household", [household.id])[household.id]
     member_points = standings.totals_for("villager", [p.id for p in current])
-    return render_template(
+    html = render_template(
         "admin/register/household.html",
         household=household,
         current=current,
@@ -78,6 +80,7 @@ def household(household_id: int):
         button=ConfirmForm(),
         **masks(),
     )
+    return audited(html, "read.household", households=[household], villagers=people, target=f"household:{household.id}")
 
 
 @admin.route("/households/new", methods=["GET", "POST"])
@@ -163,4 +166,5 @@ def household_edit(household_id: int):
     else:
         flash(first_error(form), "danger")
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/register/household_edit.html", form=form, household=household), status
+    html = render_template("admin/register/household_edit.html", form=form, household=household)
+    return audited(html, "read.household_edit", households=[household], target=f"household:{household.id}"), status

@@ -10,6 +10,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
+from app.admin.reads import audited
 from app.admin.register_forms import VillagerForm, group_choices, int_arg, list_query, masks, village_choices
 from app.errors import AppError
 from app.services import clock, register_edit, register_search, register_timeline, reveal, standings, vocab
@@ -34,7 +35,7 @@ def villagers():
         page=int_arg("page", values) or 1,
     )
     page = register_search.search_villagers(g.scope, filters)
-    return render_template(
+    html = render_template(
         "admin/register/villagers.html",
         page=page,
         filters=filters,
@@ -50,11 +51,14 @@ def villagers():
         today=clock.today(),
         **masks(),
     )
+    return audited(html, "read.villagers", villagers=page.rows)
 
 
 def _detail(villager, *, revealed: reveal.Revealed | None = None):
+    """The person's page; a reveal is already on the record (``register.reveal``), a plain view
+    is recorded here."""
     points = standings.totals_for("villager", [villager.id])[villager.id]
-    return render_template(
+    html = render_template(
         "admin/register/villager.html",
         villager=villager,
         household=villager.household,
@@ -66,6 +70,7 @@ def _detail(villager, *, revealed: reveal.Revealed | None = None):
         button=ConfirmForm(),
         **masks(),
     )
+    return html if revealed else audited(html, "read.villager", villagers=[villager], target=f"villager:{villager.id}")
 
 
 @admin.route("/villagers/<int:villager_id>")
@@ -111,7 +116,8 @@ def villager_edit(villager_id: int):
     else:
         flash(first_error(form), "danger")
         status = 400
-    return render_template(
+    html = render_template(
         "admin/register/villager_edit.html", form=form, villager=person, is_head=person.household.head_id == person.id,
         **masks(),
-    ), status  # fmt: skip
+    )  # fmt: skip
+    return audited(html, "read.villager_edit", villagers=[person], target=f"villager:{person.id}"), status

@@ -9,6 +9,7 @@ from flask import Response, flash, g, redirect, render_template, request, send_f
 
 from app.admin import admin
 from app.admin.guard import permission_required
+from app.admin.reads import audited
 from app.errors import AppError
 from app.services import archive, clock, photos
 from app.services import visits as service
@@ -21,7 +22,7 @@ def visits():
     for problem in problems:
         flash(problem, "warning")
     rows, page, pages, total = service.list_visits(g.scope, g.account.actor, wanted, request.args.get("page", 1, int))
-    return render_template(
+    html = render_template(
         "admin/visits/list.html",
         visits=rows,
         counts=service.photo_counts(rows),
@@ -31,6 +32,8 @@ def visits():
         wanted=wanted,
         kinds=service.KINDS,
     )
+    # Visit notes tell of people's health and hardship: which households' notes were read is recorded.
+    return audited(html, "read.visit_list", households={v.household for v in rows if v.household})
 
 
 @admin.route("/visits/new", methods=["GET", "POST"])
@@ -83,9 +86,11 @@ def _defaults(household) -> dict:
 @permission_required("visits.view")
 def visit(visit_id: int):
     record = service.get_visit(g.scope, g.account.actor, visit_id)
-    return render_template(
+    html = render_template(
         "admin/visits/detail.html", visit=record, photos=service.photos_of(record), local_time=archive.local_time
     )
+    shown = [record.household] if record.household else []  # an inspection of no household names nobody
+    return audited(html, "read.visit", households=shown, target=f"visit:{record.id}")
 
 
 @admin.route("/visits/photos/<int:photo_id>")
@@ -102,9 +107,10 @@ def visit_photo(photo_id: int):
 def household_visits(household_id: int):
     household = g.scope.household(household_id)
     timeline = service.household_timeline(household)
-    return render_template(
+    html = render_template(
         "admin/visits/household.html", household=household, visits=timeline, counts=service.photo_counts(timeline)
     )
+    return audited(html, "read.household_visits", households=[household], target=f"household:{household.id}")
 
 
 @admin.route("/visits/export.xlsx")

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from app.models.account import Account, Role
-from app.models.audit import AuditLog
+from app.models.account import Account, AdminSession, Role
+from app.models.audit import AuditLog, AuditSubject
 from app.models.event import RegisterEvent
 from app.models.household import Household, HouseholdCode, HouseholdHonour
 from app.models.identity import BindingRequest, WechatIdentity
@@ -17,6 +17,7 @@ from app.models.wechat_code import WechatCode
 
 __all__ = [
     "Account",
+    "AdminSession",
     "BackgroundJob",
     "Photo",
     "PhotoPurpose",
@@ -24,6 +25,7 @@ __all__ = [
     "Role",
     "Visit",
     "AuditLog",
+    "AuditSubject",
     "BindingRequest",
     "Notification",
     "NotificationDelivery",

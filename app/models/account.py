@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import Timestamped
+from app.models.base import Timestamped, utcnow
 from app.privacy import EncryptedString
 
 
@@ -54,3 +54,18 @@ class Account(Timestamped, db.Model):
     def actor(self) -> str:
         """How this account is named in audit rows and ledger entries."""
         return f"{self.display_name}({self.username})"
+
+
+class AdminSession(db.Model):
+    """One signed-in back-office session, kept server-side so that logging out really ends it:
+    the signed cookie only names the row, and a cookie whose row is gone is refused."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)  # secrets.token_urlsafe(32)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Refreshed at most once a minute (not on every request); old rows are swept at each sign-in.
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # A TOTP secret being enrolled: here, encrypted, never in the (readable) cookie.
+    pending_totp: Mapped[str | None] = mapped_column(EncryptedString)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, String, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -27,8 +27,24 @@ class AuditLog(db.Model):
     __table_args__ = (Index("ix_audit_log_village_at", "village_id", "at"),)
 
 
+class AuditSubject(db.Model):
+    """Whom an audit row is about, one line per person or household: a list page's single read
+    record names everyone it showed here, so "who looked at 刘建华?" is an indexed lookup."""
+
+    __tablename__ = "audit_subjects"
+
+    audit_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_log.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "villager" or "household"
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (Index("ix_audit_subjects_kind_subject", "kind", "subject_id"),)
+
+
 @event.listens_for(AuditLog, "before_update")
 @event.listens_for(AuditLog, "before_delete")
-def _audit_is_append_only(_mapper, _connection, target: AuditLog):
+@event.listens_for(AuditSubject, "before_update")
+@event.listens_for(AuditSubject, "before_delete")
+def _audit_is_append_only(_mapper, _connection, target: AuditLog | AuditSubject):
     """The audit trail is evidence: nothing rewrites or removes a row."""
-    raise PermissionError(f"audit row {target.id} is append-only")
+    ident = target.id if isinstance(target, AuditLog) else target.audit_id
+    raise PermissionError(f"audit row {ident} is append-only")

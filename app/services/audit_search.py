@@ -22,6 +22,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Account, AuditLog, Household, Region, RegionLevel, Villager
 from app.privacy import mask_id_number, mask_phone
+from app.services import audit_reads
 from app.services.clock import VILLAGE_TZ
 from app.services.paging import page_of
 from app.services.permissions import ROLE_NAMES
@@ -43,6 +44,7 @@ ACTION_KINDS = {
     "settings.": "村务设置",
     "identity.": "微信绑定",
     "privacy.": "数据安全",
+    "read.": "查看个人信息",
 }
 DETAIL_LABELS = {
     "before": "修改前", "after": "修改后", "reason": "原因", "role": "角色", "points": "分值", "household": "户号",
@@ -51,6 +53,7 @@ DETAIL_LABELS = {
     "rule_id": "细则", "slogan": "标语", "default_motto": "默认家风家训", "contacts": "联系方式",
     "feedback_overdue_days": "意见超期天数", "duty_phone": "值班干部电话", "statement_day": "积分对账单日期",
     "store_hours": "供销社营业时间", "villager": "村民", "account": "账号", "active": "启用",
+    "people": "人数",
 }  # fmt: skip
 # Targets with no name to look up are shown by kind and number.
 TARGET_KINDS = {
@@ -118,11 +121,23 @@ def _local_midnight_utc(day: date) -> datetime:
 
 
 def _target_filter(scope: Scope, target: str):
-    """``household:12`` as written in the log, or a household number, which finds that household."""
+    """``household:12`` / ``villager:7`` as written in the log, a household number or a person's
+    name (in scope): rows about that household or person, and every read whose page showed them."""
+    kind, _, ident = target.partition(":")
+    if ident.isdigit() and kind in ("household", "villager"):
+        return or_(AuditLog.target == target, audit_reads.naming(kind, [int(ident)]))
     if ":" in target:
         return AuditLog.target == target
-    ids = db.session.scalars(scope.households_query().with_only_columns(Household.id).where(Household.number == target))
-    return AuditLog.target.in_([f"household:{i}" for i in ids] or ["-"])
+    in_scope = scope.households_query().with_only_columns(Household.id)
+    homes = list(db.session.scalars(in_scope.where(Household.number == target)))
+    people = list(
+        db.session.scalars(scope.villagers_query().with_only_columns(Villager.id).where(Villager.name == target))
+    )
+    return or_(
+        AuditLog.target.in_([f"household:{i}" for i in homes] + [f"villager:{i}" for i in people] or ["-"]),
+        audit_reads.naming("household", homes),
+        audit_reads.naming("villager", people),
+    )
 
 
 def _actor_filter(scope: Scope, actor: str):

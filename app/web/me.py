@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -20,6 +20,7 @@ from app.errors import AppError
 from app.extensions import limiter
 from app.services import identity, notifications
 from app.services.clock import VILLAGE_TZ
+from app.sessions import villager_openid
 from app.web import web
 from app.web.household import page_arg
 
@@ -50,7 +51,7 @@ class PostForm(FlaskForm):
 
 
 def current_openid() -> str | None:
-    openid = session.get("openid")
+    openid = villager_openid()
     return openid if identity.is_openid(openid) else None
 
 

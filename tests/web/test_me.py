@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.models import AuditLog, Notification
-from app.services import identity
+from app.services import clock, identity
 from tests.helpers import award, code_of, make_household
 
 VAGUE = "没有找到匹配的村民，请核对姓名和身份证后6位"
@@ -20,6 +20,8 @@ def login(client) -> str:
     openid = "o" + uuid.uuid4().hex[:27]
     with client.session_transaction() as session:
         session["openid"] = openid
+        session["openid_at"] = int(clock.timestamp())  # as the OAuth callback (remember_openid) writes it
+        session.permanent = True
     return openid
 
 
