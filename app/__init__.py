@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app, config={**cache_config, "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"]})
     # Before CSRFProtect reads any form: back-office forms carry several phone photos.
     app.before_request(_allow_photo_uploads)
+    app.before_request(_refuse_broken_next)
     csrf.init_app(app)
     limiter.init_app(app)
     # Limits are declared on the views that need them, and the decorator checks them there. The
@@ -69,6 +70,16 @@ def _allow_photo_uploads() -> None:
     ADMIN_UPLOAD_MAX_BYTES (a form's worth of photos, each checked again by the photo service)."""
     if request.path.startswith("/admin/"):
         request.max_content_length = current_app.config["ADMIN_UPLOAD_MAX_BYTES"]
+
+
+def _refuse_broken_next() -> None:
+    """A ``?next=`` with control characters (``%0d%0a``) is a forged link, never one of ours: it is
+    refused with a 400 before any view could put it into a Location header (a 500 before)."""
+    target = request.args.get("next")
+    if target and any(ord(c) < 32 or ord(c) == 127 for c in target):
+        from app.errors import ValidationError
+
+        raise ValidationError("链接里的跳转地址无效，请从首页重新打开。", field="next")
 
 
 class RowIdConverter(IntegerConverter):

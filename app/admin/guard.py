@@ -38,7 +38,13 @@ def end_session() -> None:
 
 def safe_next(target: str | None) -> str:
     """Only a path inside the back office: never an open redirect."""
-    if target and target.startswith("/admin/") and not urlsplit(target).netloc and "\\" not in target:
+    if (
+        target
+        and target.startswith("/admin/")
+        and not urlsplit(target).netloc
+        and "\\" not in target
+        and target.isprintable()  # no CR/LF that would break the Location header
+    ):
         return target
     return url_for("admin.dashboard")
 
