@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
@@ -13,6 +14,10 @@ from config import INSTANCE, load_config
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings read from the environment."""
+    # What this process writes under instance/ holds secrets or personal data: the SQLite database
+    # and its journal, generated keys, register uploads, plaque PDFs. Owner only, whatever umask
+    # the process manager (systemd, gunicorn, a shell) left; set before anything is written.
+    os.umask(0o077)
     app = Flask(__name__, instance_path=str(INSTANCE))
     app.config.update(load_config(config))
     register_logging(app)
