@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_headers(app)
     register_errorhandlers(app)
     register_commands(app)
     register_tasks(app)
@@ -112,6 +113,12 @@ def register_blueprints(app: Flask) -> None:
         app.teardown_request_funcs.setdefault(name, []).append(release)
     init_api(app)
     init_wechat(app)
+
+
+def register_headers(app: Flask) -> None:
+    from app.headers import init_headers
+
+    init_headers(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -77,11 +77,9 @@ def load_account():
 
 @admin.after_request
 def sensitive_headers(response):
-    # Back-office pages hold personal data: never cached, never framed.
+    # Back-office pages hold personal data: never cached. (Never framed, no referrer, no
+    # sniffing: app/headers.py, for every page.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
