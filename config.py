@@ -67,11 +67,15 @@ def _positive_seconds(name: str, default: str) -> float:
 
 def _instance_secret(name: str, make) -> str:
     """Read a generated secret from instance/, creating it once (embedded default only)."""
-    INSTANCE.mkdir(parents=True, exist_ok=True)
+    INSTANCE.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = INSTANCE / name
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
+    try:  # created owner-only from its first byte (no moment at the umask's 0644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
     return path.read_text().strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
@@ -13,11 +14,16 @@ from config import INSTANCE, load_config
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; ``config`` overrides settings read from the environment."""
+    # What this process writes under instance/ holds secrets or personal data: the SQLite database
+    # and its journal, generated keys, register uploads, plaque PDFs. Owner only, whatever umask
+    # the process manager (systemd, gunicorn, a shell) left; set before anything is written.
+    os.umask(0o077)
     app = Flask(__name__, instance_path=str(INSTANCE))
     app.config.update(load_config(config))
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_headers(app)
     register_errorhandlers(app)
     register_commands(app)
     register_tasks(app)
@@ -50,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app, config={**cache_config, "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"]})
     # Before CSRFProtect reads any form: back-office forms carry several phone photos.
     app.before_request(_allow_photo_uploads)
+    app.before_request(_refuse_broken_next)
     csrf.init_app(app)
     limiter.init_app(app)
     # Limits are declared on the views that need them, and the decorator checks them there. The
@@ -69,6 +76,16 @@ def _allow_photo_uploads() -> None:
     ADMIN_UPLOAD_MAX_BYTES (a form's worth of photos, each checked again by the photo service)."""
     if request.path.startswith("/admin/"):
         request.max_content_length = current_app.config["ADMIN_UPLOAD_MAX_BYTES"]
+
+
+def _refuse_broken_next() -> None:
+    """A ``?next=`` with control characters (``%0d%0a``) is a forged link, never one of ours: it is
+    refused with a 400 before any view could put it into a Location header (a 500 before)."""
+    target = request.args.get("next")
+    if target and any(ord(c) < 32 or ord(c) == 127 for c in target):
+        from app.errors import ValidationError
+
+        raise ValidationError("链接里的跳转地址无效，请从首页重新打开。", field="next")
 
 
 class RowIdConverter(IntegerConverter):
@@ -96,6 +113,12 @@ def register_blueprints(app: Flask) -> None:
         app.teardown_request_funcs.setdefault(name, []).append(release)
     init_api(app)
     init_wechat(app)
+
+
+def register_headers(app: Flask) -> None:
+    from app.headers import init_headers
+
+    init_headers(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

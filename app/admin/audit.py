@@ -1,4 +1,10 @@
-"""操作日志 (A3): search the append-only audit log, held to the admin's scope."""
+"""操作日志 (A3): search the append-only audit log, held to the admin's scope.
+
+Searches are POSTed, paging too (each page button is a small form carrying the search): what an
+admin searches for (a cadre's name, a household number, an ID number in a target) never appears
+in a URL, so it never lands in a web server's access log or the browser's history. A GET shows
+the newest rows unfiltered and ignores any query string.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,12 @@ from app.services import audit_reads, audit_search
 from app.services.audit_search import AuditQuery
 
 
-@admin.get("/audit")
+@admin.route("/audit", methods=["GET", "POST"])
 @permission_required("audit.view")
 def audit():
     status = 200
     try:
-        query = audit_search.parse(request.args)
+        query = audit_search.parse(request.form if request.method == "POST" else {})
     except ValidationError as error:
         flash(error.message, "danger")
         query, status = None, 400
@@ -24,7 +30,6 @@ def audit():
     return render_template(
         "admin/audit/index.html",
         query=query or AuditQuery(),
-        args=request.args,
         rows=rows,
         page=page,
         pages=pages,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from app.admin import admin
+from app.admin import admin, devices
 from app.admin.forms import CodeForm, ConfirmForm, LoginForm, first_error
 from app.admin.guard import end_session, safe_next, sign_in
 from app.errors import AppError
@@ -22,7 +22,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            account = accounts.authenticate(form.username.data, form.password.data, ip=request.remote_addr)
+            account = accounts.authenticate(
+                form.username.data, form.password.data, ip=request.remote_addr, trusted=devices.trusted_accounts()
+            )
         except AppError as error:
             flash(error.message, "danger")
             return render_template("admin/login.html", form=form), 200
@@ -34,7 +36,7 @@ def login():
             return redirect(url_for("admin.login_totp", next=nxt))
         accounts.signed_in(account, ip=request.remote_addr)
         sign_in(account)
-        return redirect(nxt)
+        return devices.remember(redirect(nxt), account)
     if form.errors:
         flash(first_error(form), "danger")
     return render_template("admin/login.html", form=form)
@@ -54,13 +56,13 @@ def login_totp():
     form = CodeForm()
     if account is not None and form.validate_on_submit():
         try:
-            accounts.verify_totp(account, form.code.data, ip=request.remote_addr)
+            accounts.verify_totp(account, form.code.data, ip=request.remote_addr, trusted=devices.trusted_accounts())
         except AppError as error:
             flash(error.message, "danger")
             return render_template("admin/login_totp.html", form=form)
         accounts.signed_in(account, ip=request.remote_addr)
         sign_in(account)
-        return redirect(safe_next(request.args.get("next")))
+        return devices.remember(redirect(safe_next(request.args.get("next"))), account)
     if form.errors:
         flash(first_error(form), "danger")
     return render_template("admin/login_totp.html", form=form)

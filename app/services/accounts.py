@@ -1,12 +1,14 @@
 """Back-office accounts (A1): create, sign in with password and TOTP, lock out, change password.
 
 Passwords are hashed with Argon2id (argon2-cffi); the second factor is RFC 6238 TOTP (pyotp),
-each code accepted once. Five wrong answers in a row lock the account for a quarter of an hour.
+each code accepted once. Five wrong answers in a row lock the account for a quarter of an hour
+in browsers it never signed in from (``authenticate`` says why).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,13 +29,18 @@ LOCK_MINUTES = 15
 TOTP_ISSUER = "村务通"
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 _hashers: dict[bool, PasswordHasher] = {}
+_dummy_hashes: dict[PasswordHasher, str] = {}
 
 
 def _hasher() -> PasswordHasher:
     # Tests may ask for a cheap hash; production keeps argon2-cffi's RFC 9106 defaults.
     fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
     if fast not in _hashers:
-        _hashers[fast] = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
+        hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
+        # A hash of no one's password, made once: an unknown name then costs one verification,
+        # like a real one (hashing afresh per attempt would cost two).
+        _dummy_hashes[hasher] = hasher.hash("not-a-real-password-1")
+        _hashers[fast] = hasher
     return _hashers[fast]
 
 
@@ -132,7 +139,7 @@ def _refuse_locked(account: Account) -> None:
 def _failure(account: Account, what: str, ip: str | None) -> None:
     home = _home(account)
     account.failed_logins += 1
-    if account.failed_logins >= MAX_FAILURES:
+    if account.failed_logins >= MAX_FAILURES and not _locked(account):  # a lock never extends itself
         account.locked_until = clock.now() + timedelta(minutes=LOCK_MINUTES)
         account.failed_logins = 0
         account.session_epoch += 1
@@ -141,31 +148,45 @@ def _failure(account: Account, what: str, ip: str | None) -> None:
     db.session.commit()
 
 
-def authenticate(username: str, password: str, *, ip: str | None = None) -> Account:
-    """First step of signing in. Raises with one message for any wrong name or password."""
+WRONG = "用户名或密码不对。连续输错 5 次，这个账号在陌生的浏览器上会暂停登录 15 分钟。"
+
+
+def authenticate(
+    username: str, password: str, *, ip: str | None = None, trusted: Collection[int] = ()
+) -> Account:
+    """First step of signing in.
+
+    Every refusal (unknown name, disabled account, locked account, wrong password) gets the same
+    answer after the same work, one Argon2 verification, so neither the message nor the time
+    tells a stranger which names exist or which accounts are locked. No refusal says "locked":
+    that would tell the stranger the name is real and, during a lock, whether a guess was right.
+
+    A lock holds against browsers that never signed in to the account. ``trusted`` are the
+    accounts that signed in before in this browser (a signed cookie, see app/admin/devices.py);
+    there the right password still works during a lock, so strangers' guesses, however often
+    they re-lock the account, cannot keep a cadre out of their own office computer or phone.
+    Failures during a lock are not counted: a lock ends LOCK_MINUTES after it began.
+    """
     account = find(username)
-    wrong = ValidationError("用户名或密码不对。")
-    if account is None or not account.active:
-        # Spend the same time as a real check, so timing does not tell which names exist.
-        _dummy_verify(password)
-        raise wrong
-    _refuse_locked(account)
+    usable = account is not None and account.active
     try:
-        _hasher().verify(account.password_hash, password or "")
+        _hasher().verify(account.password_hash if usable else _dummy_hash(), password or "")
+        right = usable
     except (VerificationError, InvalidHashError):
-        _failure(account, "password", ip)
-        _refuse_locked(account)
-        raise wrong from None
+        right = False
+    if usable and _locked(account) and account.id not in trusted:
+        raise ValidationError(WRONG)
+    if not right:
+        if usable:
+            _failure(account, "password", ip)
+        raise ValidationError(WRONG)
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = _hasher().hash(password)
     return account
 
 
-def _dummy_verify(password: str) -> None:
-    try:
-        _hasher().verify(_hasher().hash("not-a-real-password-1"), password or "x")
-    except VerificationError:
-        pass
+def _dummy_hash() -> str:
+    return _dummy_hashes[_hasher()]
 
 
 def needs_second_factor(account: Account) -> bool:
@@ -176,13 +197,17 @@ def must_enrol_totp(account: Account) -> bool:
     return account.role in TOTP_REQUIRED and not account.totp_enabled
 
 
-def verify_totp(account: Account, code: str, *, ip: str | None = None) -> None:
-    """Second step: a 6-digit code from the authenticator app, each accepted once."""
-    _refuse_locked(account)
+def verify_totp(account: Account, code: str, *, ip: str | None = None, trusted: Collection[int] = ()) -> None:
+    """Second step: a 6-digit code from the authenticator app, each accepted once. Only someone
+    who gave the right password gets here, so a lock may be named; as at the first step, it does
+    not hold in a browser the account signed in from before (``trusted``)."""
+    if account.id not in trusted:
+        _refuse_locked(account)
     step = _matching_step(account.totp_secret, code)
     if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
         _failure(account, "totp", ip)
-        _refuse_locked(account)
+        if account.id not in trusted:
+            _refuse_locked(account)
         raise ValidationError("动态验证码不对或已用过，请看手机上最新的 6 位数字。", field="code")
     account.totp_last_step = step
 
@@ -202,7 +227,7 @@ def _matching_step(secret: str | None, code: str) -> int | None:
 
 def signed_in(account: Account, *, ip: str | None) -> None:
     account.failed_logins = 0
-    account.locked_until = None
+    # A lock is left to run out: signing in from a trusted browser must not reopen guessing.
     account.last_login_at = clock.now()
     audit.record(account.actor, "login", target=f"account:{account.id}", village_id=_home(account), ip=ip)
     db.session.commit()

@@ -147,7 +147,7 @@ def _leave(data: EventInput, household: Household, occurred_on: date, change: _C
 
 
 def _new_person(household: Household, data: PersonInput, change: _Change, **overrides) -> Villager:
-    values = clean_person(data)
+    values = clean_person(data, village_id=household.village_id)
     values.update(overrides)
     if values.get("relation") == "户主":
         raise ValidationError("新加入的人不能直接当户主，请先登记再变更户主。", field="relation")

@@ -16,6 +16,7 @@ from app.models import Household, HouseholdCode, PointsTotal, Region, Villager, 
 from app.privacy import mask_id_number, mask_phone
 from app.services import audit, clock
 from app.services import register_workbook as sheets
+from app.services.spreadsheet import csv_row, xlsx_row
 from app.services.totals import period_keys
 
 HOUSEHOLD_COLUMNS = (
@@ -94,13 +95,13 @@ def export_households(fmt: str, *, village: Region | None, actor: str) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(HOUSEHOLD_COLUMNS)
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("户籍登记")
     sheet.append(HOUSEHOLD_COLUMNS)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(xlsx_row(sheet, row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -138,10 +139,10 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
     numbers: dict[int, str] = {}
     for h in db.session.scalars(household_query):
         numbers[h.id] = h.number
-        house_sheet.append(
+        house_sheet.append(xlsx_row(house_sheet,
             [village.name, h.number, h.group.number, h.address, h.category, h.living_environment, h.housing, h.motto,
              h.group.label, h.head.name if h.head else "", counts.get(h.id, 0)]
-        )  # fmt: skip
+        ))  # fmt: skip
     people_sheet = book.create_sheet(sheets.PEOPLE_SHEET)
     people_sheet.append(_EXPORT_PERSON_HEADERS)
     today, people = clock.today(), 0
@@ -152,12 +153,12 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
         if p.household_id not in numbers:  # a person of a dissolved household is not in the live register
             continue
         people += 1
-        people_sheet.append(
+        people_sheet.append(xlsx_row(people_sheet,
             [village.name, numbers[p.household_id], p.name, p.relation, p.gender,
              p.birth_date.isoformat() if p.birth_date else "", mask_id_number(p.id_number), mask_phone(p.phone),
              p.ethnicity, p.education, p.political_status, p.health, p.skills, p.work_status, p.work_place,
              p.marital_status, p.age_on(today)]
-        )  # fmt: skip
+        ))  # fmt: skip
     notes = book.create_sheet(sheets.GUIDE_SHEET)
     notes.append([f"{village.name} 户籍名册，{clock.local_now():%Y-%m-%d %H:%M} 由 {actor} 导出。"])
     notes.append([f"共 {len(numbers)} 户、{people} 人（只含在册的户和人）。"])

@@ -44,8 +44,11 @@ class PersonInput:
     ethnicity: str | None = None
 
 
-def clean_person(data: PersonInput, *, exclude_id: int | None = None) -> dict:
-    """Validate every field; returns column values ready for ``Villager``. Raises ValidationError."""
+def clean_person(data: PersonInput, *, exclude_id: int | None = None, village_id: int | None = None) -> dict:
+    """Validate every field; returns column values ready for ``Villager``. Raises ValidationError.
+
+    ``village_id`` is the village the person is being written into: a duplicate ID number found
+    in another village is refused without saying anything about that village's record."""
     values: dict = {"name": clean_name(data.name)}
     id_number = clean_id_number(data.id_number) if (data.id_number or "").strip() else None
     gender = clean_choice(data.gender, vocab.GENDERS, "性别", "gender")
@@ -58,7 +61,7 @@ def clean_person(data: PersonInput, *, exclude_id: int | None = None) -> dict:
             raise ValidationError("性别和身份证号不一致，请核对。", field="gender")
         birth, gender = id_birth, id_gender
         values["id_number_hash"] = lookup_hash("id", id_number)
-        _ensure_unique_id(values["id_number_hash"], exclude_id)
+        _ensure_unique_id(values["id_number_hash"], exclude_id, village_id)
     if not gender:
         raise ValidationError("请填写性别（男或女）。", field="gender")
     phone = clean_phone(data.phone) if (data.phone or "").strip() else None
@@ -81,17 +84,26 @@ def clean_person(data: PersonInput, *, exclude_id: int | None = None) -> dict:
     return values
 
 
-def _ensure_unique_id(id_hash: str, exclude_id: int | None) -> None:
-    query = select(Villager.status).where(Villager.id_number_hash == id_hash)
+ID_ELSEWHERE = "该身份证号已在系统中登记，请联系上级管理员核实。"
+
+
+def _ensure_unique_id(id_hash: str, exclude_id: int | None, village_id: int | None) -> None:
+    query = select(Villager.status, Villager.village_id).where(Villager.id_number_hash == id_hash)
     if exclude_id is not None:
         query = query.where(Villager.id != exclude_id)
-    status = db.session.scalar(query)
+    found = db.session.execute(query.limit(1)).first()
+    if found is None:
+        return
+    status, found_in = found
+    if village_id is None or found_in != village_id:
+        # Whether that person lives, moved out or died in another village is not this cadre's to
+        # learn from a typed number: one plain answer, the same for every state.
+        raise ValidationError(ID_ELSEWHERE, field="id_number")
     if status == "moved_out":
         raise ValidationError(
             "这个身份证号的人登记过、后来迁出了；回来的请用“迁入”选择此人，不要重新登记。", field="id_number"
         )
-    if status is not None:
-        raise ValidationError("这个身份证号已经登记在册了，同一个人不能登记两次。", field="id_number")
+    raise ValidationError("这个身份证号已经登记在册了，同一个人不能登记两次。", field="id_number")
 
 
 def find_by_id_number(raw: str) -> Villager | None:

@@ -21,10 +21,17 @@ from app.models import Photo
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo is the largest we open
+# What decoding may cost, counted at 4 bytes a pixel (how Pillow holds RGB, RGBA, CMYK …; a
+# palette image is turned into RGBA before it is shrunk). Pixels alone are not enough: a 150 KB
+# PNG of 6000×6000 plain RGBA pixels is under MAX_PIXELS and used to take ~400 MB to clean. A
+# JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's draft mode) straight to about STORED_SIDE,
+# so a 40 MP photo costs ~40 MB; PNG and WebP have no such mode and are held to this budget.
+MAX_DECODED_BYTES = 48 * 1024 * 1024
 MIN_SIDE = 32
 STORED_SIDE = 2000  # longest side kept: legible for an ID card, small to store and serve
 ACCEPTED = {"JPEG": "JPG", "PNG": "PNG", "WEBP": "WebP"}
 PER_UPLOAD = 9  # photos one form may carry, like a WeChat moment
+TOO_MANY_PIXELS = "照片像素太多了，请用手机正常拍的照片。"
 
 
 @dataclass(frozen=True)
@@ -50,32 +57,46 @@ def clean_image(raw: bytes) -> CleanImage:
             if kind not in ACCEPTED:
                 raise ValidationError("只能上传 JPG、PNG 或 WebP 格式的照片。", field="photos")
             if width * height > MAX_PIXELS:
-                raise ValidationError("照片像素太多了，请用手机正常拍的照片。", field="photos")
+                raise ValidationError(TOO_MANY_PIXELS, field="photos")
+            if getattr(probe, "n_frames", 1) > 1:  # an animated PNG or WebP: every frame costs a decode
+                raise ValidationError("只能上传一张静止的照片，不能是动图。", field="photos")
             probe.verify()  # structure check; the image must be opened again to use it
-            image = Image.open(io.BytesIO(raw))
-            image.load()
+            image = _decoded(Image.open(io.BytesIO(raw)))
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # A tiny file that claims enormous dimensions: refused before any pixel is decoded.
-        raise ValidationError("照片像素太多了，请用手机正常拍的照片。", field="photos") from None
+        raise ValidationError(TOO_MANY_PIXELS, field="photos") from None
     except UnidentifiedImageError:
         raise ValidationError("这个文件不是照片，或者照片已损坏。", field="photos") from None
     except (OSError, SyntaxError, ValueError):
         raise ValidationError("照片已损坏，打不开，请重新拍一张。", field="photos") from None
     if min(width, height) < MIN_SIDE:
         raise ValidationError("照片太小了，看不清。", field="photos")
+    # Shrunk first, so turning it upright and flattening it work on the small copy only.
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA")  # a palette image would otherwise be shrunk without smoothing
+    image.thumbnail((STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
     try:
         image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
     except Exception:  # a malformed EXIF block: keep the pixels as shot; the EXIF goes anyway
         image = image.copy()
     image = _flatten(image)
-    image.thumbnail((STORED_SIDE, STORED_SIDE), Image.Resampling.LANCZOS)
     # Pillow copies some metadata from ``info`` on save (a JPEG comment, for one): start empty.
     image.info = {}
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)  # no exif=…: nothing of the original's metadata
     return CleanImage(out.getvalue(), image.width, image.height)
+
+
+def _decoded(image: Image.Image) -> Image.Image:
+    """The pixels, once what decoding them costs is known to be within MAX_DECODED_BYTES."""
+    if image.format == "JPEG":
+        image.draft(None, (STORED_SIDE, STORED_SIDE))  # decode at the smallest scale still ≥ STORED_SIDE
+    if image.width * image.height * 4 > MAX_DECODED_BYTES:
+        raise ValidationError(TOO_MANY_PIXELS, field="photos")
+    image.load()
+    return image
 
 
 def _flatten(image: Image.Image) -> Image.Image:

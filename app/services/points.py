@@ -3,6 +3,8 @@
 Each entry updates the kept totals (household and member; all time, year, month) in the same
 transaction, with an atomic upsert, so concurrent awards to one household never lose an update.
 A retried request carries the same idempotency key and gets the entry stored the first time.
+A rule's cap is checked and the entry inserted under the rule's lock (``locks``), so parallel
+awards under one capped rule cannot all read "room left" and all insert.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import AppError, Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, PhotoPurpose, PointsEntry, PointsRule, Villager
-from app.services import audit, page_cache, photos, points_notices, vocab
+from app.services import audit, locks, page_cache, photos, points_notices, vocab
 from app.services.photos import CleanImage
 from app.services.totals import add_to_totals
 from app.services.validators import clean_past_date, clean_text
@@ -48,6 +50,7 @@ def award_points(data: AwardInput, evidence: Sequence[CleanImage] = ()) -> Point
     the same transaction; a rule marked "evidence required" refuses an award without it.
     """
     key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64) or uuid.uuid4().hex
+    _lock_rules([data])  # before the key lookup: a twin request that stored first is then seen here
     existing = _by_key(key)
     if existing is not None:
         return _same_or_conflict(existing, data)
@@ -74,6 +77,7 @@ def award_many(items: Sequence[AwardInput]) -> list[PointsEntry]:
     entries: list[PointsEntry] = []
     fresh: list[PointsEntry] = []
     try:
+        _lock_rules(items)
         for data in items:
             entry = _prepare_one(data)
             entries.append(entry)
@@ -99,6 +103,15 @@ def award_many(items: Sequence[AwardInput]) -> list[PointsEntry]:
     for village_id in {e.village_id for e in fresh}:
         page_cache.bump_village(village_id)
     return entries
+
+
+def _lock_rules(items: Sequence[AwardInput]) -> None:
+    """Take the lock of every rule the awards name, until the transaction ends.
+
+    One lock per rule (not per household): awards under one rule come at a cadre's pace, and a
+    bulk award of a thousand households then takes one lock, not a thousand.
+    """
+    locks.hold_all(("points-rule", data.rule_id) for data in items if data.rule_id is not None)
 
 
 def _prepare_one(data: AwardInput) -> PointsEntry:
@@ -158,7 +171,12 @@ def _clean_award(data: AwardInput, *, check_cap: bool = True) -> dict:
 
 
 def _check_cap(rule: PointsRule, household_id: int, day: date, points: int) -> None:
-    """A rule may give one household at most ``cap_points`` per month or year (P1)."""
+    """A rule may give one household at most ``cap_points`` per month or year (P1).
+
+    The sum is read under the rule's lock, held until the entry is committed (or a preview's
+    request ends), so it counts every award that got in before this one.
+    """
+    locks.hold("points-rule", rule.id)
     if rule.cap_period == "month":
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)

@@ -102,7 +102,7 @@ def register_household(
     if db.session.scalar(select(Household.id).where(Household.village_id == village.id, Household.number == number)):
         raise ValidationError(f"户号“{number}”在本村已经有了。", field="number")
     fields_ = clean_household_fields(data)
-    people = [clean_person(data.head)] + [clean_person(m) for m in data.members]
+    people = [clean_person(p, village_id=village.id) for p in (data.head, *data.members)]
     people[0]["relation"] = "户主"
     if any(p["relation"] == "户主" for p in people[1:]):
         raise ValidationError("一户只能有一个户主。", field="relation")

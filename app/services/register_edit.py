@@ -106,7 +106,7 @@ def edit_villager(
         data = replace(data, id_number=villager.id_number)
     if not (data.phone or "").strip() and not clear_phone:
         data = replace(data, phone=villager.phone)
-    values = clean_person(data, exclude_id=villager.id)
+    values = clean_person(data, exclude_id=villager.id, village_id=villager.village_id)
     values.setdefault("id_number_hash", None)
     household = db.session.get(Household, villager.household_id)
     if household.head_id == villager.id:

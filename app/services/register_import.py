@@ -62,7 +62,7 @@ def plan_import(village: Region, raw: bytes) -> ImportPlan:
         plan.errors.append(RowError(HOUSEHOLD_SHEET, None, "没有填任何一户。"))
         return plan
     households = _check_households(village, household_rows, plan.errors)
-    people, unsure = _check_people(people_rows, {r.values.get("number") for r in household_rows}, plan.errors)
+    people, unsure = _check_people(village, people_rows, {r.values.get("number") for r in household_rows}, plan.errors)
     for number, (row, fields_) in households.items():
         members = people.get(number, [])
         heads = [(n, p) for n, p in members if p.relation == "户主"]
@@ -124,7 +124,7 @@ _PERSON_FIELDS = ("name", "gender", "id_number", "phone", "relation", "education
                   "health", "skills", "work_status", "work_place", "ethnicity")  # fmt: skip
 
 
-def _check_people(rows: list[Row], listed: set, errors: list[RowError]) -> tuple[dict, set]:
+def _check_people(village: Region, rows: list[Row], listed: set, errors: list[RowError]) -> tuple[dict, set]:
     """Each person checked alone and against the rest of the file: the good ones grouped by
     household number, and the numbers of households with a bad row."""
     ids: dict[str, int] = {}
@@ -141,7 +141,7 @@ def _check_people(rows: list[Row], listed: set, errors: list[RowError]) -> tuple
                 raise ValidationError("身份证号被 Excel 存成了数字，后几位已经丢失；请把这一列设为“文本”后重新输入。")
             clean_choice(v.get("relation"), vocab.RELATIONS, "与户主关系", "relation", required=True)
             person = PersonInput(**{k: v.get(k) for k in _PERSON_FIELDS}, birth_date=_iso_date(v.get("birth_date")))
-            cleaned = clean_person(person)
+            cleaned = clean_person(person, village_id=village.id)
             id_hash = cleaned.get("id_number_hash")
             if id_hash and id_hash in ids:
                 raise ValidationError(f"身份证号和第 {ids[id_hash]} 行的人重复了，同一个人不能登记两次。")

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -24,6 +23,7 @@ from app.services import audit, clock, photos
 from app.services.archive import local_time, parse_id
 from app.services.paging import page_of
 from app.services.scope import Scope
+from app.services.spreadsheet import xlsx_row
 from app.services.validators import clean_choice, clean_past_date, clean_text
 
 KINDS = ("走访", "督导巡查")
@@ -280,7 +280,7 @@ def export_visits(scope: Scope, actor: str, f: VisitFilter) -> bytes:
     rows = 0
     for row in db.session.execute(query):
         *values, created_at = row
-        sheet.append([_as_text(sheet, v) for v in values] + [local_time(created_at).strftime("%Y-%m-%d %H:%M")])
+        sheet.append(xlsx_row(sheet, values) + [local_time(created_at).strftime("%Y-%m-%d %H:%M")])
         rows += 1
     single = f.village_id or (scope.village_ids[0] if scope.is_single_village else None)
     audit.record(actor, "visits.export", target="visits:xlsx", village_id=single, rows=rows, filters=f.as_args())
@@ -288,12 +288,3 @@ def export_visits(scope: Scope, actor: str, f: VisitFilter) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def _as_text(sheet, value):
-    """Typed text stays text in Excel: a record that starts with "=" must not become a formula."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value

@@ -3,7 +3,9 @@ the admin's scope; append-only; details readable and never a raw ID or phone num
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, unquote
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from app.extensions import db
 from app.models import AuditLog
 from app.services import audit
 from app.services.clock import VILLAGE_TZ
-from tests.admin_helpers import login, make_account
+from tests.admin_helpers import login, make_account, post
 from tests.helpers import make_household, make_village
 
 
@@ -33,8 +35,13 @@ def villages(db):
     return a, b
 
 
+def _search(client, query: str = ""):
+    """The search form sent as the page sends it: by POST (``query`` written as a query string)."""
+    return post(client, "/admin/audit", dict(parse_qsl(query.lstrip("?"))), form_url="/admin/audit")
+
+
 def _page(client, query: str = "") -> str:
-    response = client.get(f"/admin/audit{query}")
+    response = _search(client, query) if query else client.get("/admin/audit")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_data(as_text=True)
 
@@ -49,7 +56,7 @@ def test_a_village_admin_sees_only_their_villages_rows(client, villages):
     assert "privacy.rotate_keys" not in page  # rows with no village are not a village's business
     for query in ("?actor=jia", "?action=points.", "?target=points_entry:1", "?actor=甲村"):
         assert "甲村打扫卫生" not in _page(client, query)
-    assert client.get(f"/admin/audit?village={a.id}").status_code == 404
+    assert _search(client, f"?village={a.id}").status_code == 404
 
 
 def test_a_town_admin_sees_the_towns_villages_but_no_unplaced_rows(client, villages):
@@ -107,10 +114,10 @@ def test_filters_actor_action_target_and_dates(client, db):
 def test_bad_dates_get_a_chinese_message(client, villages):
     login(client, make_account(villages[0], "village_admin"))
 
-    response = client.get("/admin/audit?start=2026-13-01")
+    response = _search(client, "?start=2026-13-01")
     assert response.status_code == 400
     assert "开始日期的格式不对" in response.get_data(as_text=True)
-    response = client.get("/admin/audit?start=2026-03-02&end=2026-03-01")
+    response = _search(client, "?start=2026-03-02&end=2026-03-01")
     assert "开始日期不能晚于结束日期" in response.get_data(as_text=True)
 
 
@@ -162,3 +169,33 @@ def test_the_log_is_append_only(db):
 def test_only_admins_open_the_log(client, villages):
     login(client, make_account(villages[0], "cadre"))
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_search_terms_never_appear_in_a_url(client, db):
+    v = make_village("甲村")
+    household = make_household(v, "0707")
+    start = datetime.now(UTC) - timedelta(hours=2)
+    for i in range(60):
+        _row("李四(lisi)", "points.award", village=v, target=f"household:{household.id}",
+             at=start + timedelta(minutes=i), reason=f"第{i:02d}条")  # fmt: skip
+    login(client, make_account(v, "village_admin"))
+
+    first = _search(client, "?actor=李四&target=0707")
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and "共 60 条" in html  # answered in place, not redirected to a GET URL
+    urls = re.findall(r'(?:href|action|src)="([^"]*)"', html)
+    assert urls and not [u for u in urls if "0707" in unquote(u) or "李四" in unquote(u) or "lisi" in u]
+    # The next page is a form repeating the search by POST, never a link.
+    pager = re.search(r'<form method="post" action="/admin/audit">(.*?)</form>', html, re.S).group(1)
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', pager))
+    assert (fields["actor"], fields["target"], fields["page"]) == ("李四", "0707", "2")
+    second = post(
+        client, "/admin/audit", {k: v for k, v in fields.items() if k != "csrf_token"}, form_url="/admin/audit"
+    )
+    assert "第 2 / 2 页" in second.get_data(as_text=True) and "第00条" in second.get_data(as_text=True)
+    # Terms put into a URL by hand do not search (nobody is led to build such links).
+    by_hand = client.get("/admin/audit?actor=nobody&target=none").get_data(as_text=True)
+    assert (
+        "第59条" in by_hand
+        and re.search(r"共 \d+ 条", by_hand).group() == re.search(r"共 \d+ 条", _page(client)).group()
+    )

@@ -57,8 +57,8 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client):
     account = make_account(make_village())
     for _ in range(5):
         _try(client, account.username, "wrong-password-1")
-    response = _try(client, account.username, PASSWORD)
-    assert "已锁定" in response.get_data(as_text=True)
+    response = _try(client, account.username, PASSWORD)  # a browser this account never signed in from
+    assert "用户名或密码不对" in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
     assert "account.locked" in _actions(account)
 

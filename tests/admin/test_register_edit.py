@@ -190,3 +190,16 @@ def test_hub_links_only_to_areas_that_exist_and_the_account_may_use(client, vill
     page = client.get(f"/admin/households/{household.id}").get_data(as_text=True)
     assert "修改本户信息" not in page and "登记人口变动" not in page
     assert db.session.get(Villager, household.head_id).name in page
+
+
+@pytest.mark.parametrize("status", ["current", "moved_out", "deceased"])
+def test_an_id_number_known_in_another_village_is_refused_without_telling_its_story(client, village, cadre, status):
+    elsewhere = make_household(make_village("小坪村"), "0909", members=1)
+    elsewhere.head.status = status
+    db.session.commit()
+    form = new_household_form(village, **{"head-id_number": elsewhere.head.id_number})
+    response = post(client, "/admin/households/new", form, form_url="/admin/households/new")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "该身份证号已在系统中登记，请联系上级管理员核实。" in html
+    assert not any(word in html for word in ("迁出", "登记在册", "小坪村", elsewhere.head.name))
+    assert db.session.scalar(select(func.count()).select_from(Household)) == 1

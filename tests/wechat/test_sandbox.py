@@ -628,3 +628,28 @@ def test_wechatpy_talks_to_the_sandbox_unchanged(sandbox):
     with pytest.raises(WeChatClientException) as refused:
         client.qrcode.create({"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": ""}}})
     assert refused.value.errcode == 40053
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+     {"Origin": "null"}, {"Sec-Fetch-Site": "same-site"}],
+)  # fmt: skip
+def test_cross_site_requests_cannot_change_the_sandbox(sandbox, headers):
+    sandbox.user("王小梅")
+    for path, kwargs in [
+        ("_control/reset", {"data": "{}", "headers": {"Content-Type": "text/plain"}}),
+        ("_control/users", {"json": {"nickname": "坏人"}}),
+        ("sim/users", {"data": {"nickname": "坏人"}}),
+    ]:
+        sent = {**kwargs.pop("headers", {}), **headers}
+        answer = sandbox.http.post(sandbox.url(path), timeout=10, headers=sent, **kwargs)
+        assert answer.status_code == 403 and "只接受本站页面" in answer.json()["error"]
+    assert [u["nickname"] for u in sandbox.state()["users"]] == ["王小梅"]
+
+
+def test_the_simulator_s_own_forms_still_work_as_a_browser_sends_them(sandbox):
+    same = {"Origin": sandbox.base, "Sec-Fetch-Site": "same-origin"}
+    page = sandbox.http.post(sandbox.url("sim/users"), data={"nickname": "王小梅"}, headers=same, timeout=10)
+    assert page.status_code == 200 and "已创建用户 王小梅" in page.text
+    assert sandbox.http.post(sandbox.url("_control/reset"), json={}, headers={"Origin": sandbox.base}).json()["ok"]

@@ -1,0 +1,75 @@
+"""Security headers on every response, through flask-talisman.
+
+- ``Content-Security-Policy``: scripts only from this site (every page's JavaScript is a file
+  under /static; the charts' numbers ride in a ``type="application/json"`` block, which is data,
+  not script); style sheets from this site, plus the two ``<style>`` blocks that carry the
+  request's nonce; ``style="…"`` attributes are allowed (``style-src-attr``: Bootstrap layouts
+  use them, and a style attribute cannot run code); images also as ``data:``/``blob:`` (Bootstrap's
+  icons, photo previews); ``frame-ancestors 'none'`` so no other site can frame a page (a
+  villager's /me and bind forms, the back office) to trick a tap; forms post only here, or to
+  WeChat's authorize page (the OAuth round trip).
+- ``X-Frame-Options: DENY`` for browsers that predate frame-ancestors; ``X-Content-Type-Options:
+  nosniff``; ``Referrer-Policy: same-origin`` (a household's code in /h/… never leaves in a
+  Referer; same-origin requests keep it, which Flask-WTF's HTTPS check needs).
+- ``Strict-Transport-Security`` (a year) on HTTPS responses only, i.e. in production behind TLS;
+  the embedded default on plain http never sends it. Redirecting http to https is the front
+  proxy's job (``force_https`` off).
+
+The mini-program API's Swagger page (flask-smorest's template, with its own inline start-up
+script and no personal data) is the one page allowed inline script.
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask_talisman import Talisman
+
+SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
+
+
+def policy(app: Flask, *, inline_script: bool = False) -> dict[str, str]:
+    open_base = urlsplit(app.config.get("WECHAT_OPEN_BASE") or "")
+    oauth_origin = f"{open_base.scheme}://{open_base.netloc}" if open_base.netloc else ""
+    return {
+        "default-src": "'self'",
+        "script-src": "'self' 'unsafe-inline'" if inline_script else "'self'",
+        "style-src": "'self'",
+        "style-src-elem": "'self'",  # + the nonce (content_security_policy_nonce_in)
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": "'self' data: blob:",
+        "font-src": "'self' data:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": f"'self' {oauth_origin}".strip(),
+        "frame-ancestors": "'none'",
+    }
+
+
+def init_headers(app: Flask) -> None:
+    """After the blueprints are registered (the Swagger page's view must exist)."""
+    Talisman(
+        app,
+        content_security_policy=policy(app),
+        content_security_policy_nonce_in=["style-src-elem"],
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        force_https=False,
+        strict_transport_security=True,
+        strict_transport_security_include_subdomains=False,  # other hosts of the domain are not ours
+        # Talisman would otherwise force these on; the app's own settings decide (config.py).
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()", "browsing-topics": "()"},
+    )
+    swagger = app.view_functions.get(SWAGGER_UI_ENDPOINT)
+    if swagger is not None:  # a bound method there: wrapped, so it can carry Talisman's per-view options
+
+        @functools.wraps(swagger)
+        def swagger_ui(*args, **kwargs):
+            return swagger(*args, **kwargs)
+
+        swagger_ui.talisman_view_options = {"content_security_policy": policy(app, inline_script=True)}
+        app.view_functions[SWAGGER_UI_ENDPOINT] = swagger_ui
