@@ -10,7 +10,15 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
-from app.admin.register_forms import VillagerForm, group_choices, int_arg, list_query, masks, village_choices
+from app.admin.register_forms import (
+    VillagerForm,
+    group_choices,
+    int_arg,
+    list_query,
+    masks,
+    may_reveal,
+    village_choices,
+)
 from app.errors import AppError
 from app.services import clock, register_edit, register_search, register_timeline, reveal, standings, vocab
 from app.services.register_search import AGE_BANDS, VillagerFilters
@@ -32,6 +40,7 @@ def villagers():
         gender=values.get("gender", ""),
         age_band=values.get("age", ""),
         page=int_arg("page", values) or 1,
+        by_number=may_reveal(),
     )
     page = register_search.search_villagers(g.scope, filters)
     return render_template(

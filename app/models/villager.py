@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import Timestamped
-from app.privacy import EncryptedString
+from app.privacy import EncryptedString, age_on
 
 # Fields never shown on public pages and never written to logs.
 SENSITIVE_FIELDS = frozenset({"id_number", "phone", "health", "political_status"})
@@ -47,7 +47,11 @@ class Villager(Timestamped, db.Model):
         return self.status == "current"
 
     def age_on(self, day: date) -> int | None:
-        if not self.birth_date:
-            return None
+        """Age by month (``privacy.age_on``): what pages show, never the day of birth."""
+        return age_on(self.birth_date, day)
+
+    @property
+    def born(self) -> str:
+        """Year and month of birth as a cadre without reveal sees it: ``1958年3月``."""
         b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return f"{b.year}年{b.month}月" if b else ""

@@ -3,7 +3,8 @@
 Two sources: register events (``RegisterEvent``, with before/after pictures of everything they
 touched) and corrections made in the back office (audit rows ``register.household_edit`` /
 ``register.villager_edit`` with the changed fields). Both are turned into the same readable
-items: "刘建华 · 状态: 在册 → 已故". Snapshots hold ID and phone numbers masked only.
+items: "刘建华 · 状态: 在册 → 已故". Snapshots hold ID and phone numbers masked only and birth
+dates as year and month; a birth's own date is shown by month too.
 """
 
 from __future__ import annotations
@@ -51,6 +52,25 @@ class TimelineItem:
     subject: str = ""
     note: str | None = None
     changes: list[Change] = field(default_factory=list)
+    month_only: bool = False  # a birth's date is the person's birth date: only its month is shown
+
+    @property
+    def when(self) -> str:
+        day = self.occurred_on
+        return f"{day.year}年{day.month}月" if self.month_only else day.isoformat()
+
+    @property
+    def recorded_when(self) -> str:
+        # A birth is recorded soon after it happens: the day it was recorded bounds the birth day.
+        at = self.recorded_at
+        return f"{at.year}年{at.month}月" if self.month_only else at.strftime("%Y-%m-%d %H:%M")
+
+    def sort_key(self) -> tuple:
+        """Newest first; a birth sorts as the oldest item of its month, so its place among the
+        month's other events gives no hint of its day."""
+        if self.month_only:
+            return (self.occurred_on.replace(day=1), 0, datetime.min)
+        return (self.occurred_on, 1, self.recorded_at.replace(tzinfo=None))
 
 
 def _people(side: dict) -> dict[str, dict]:
@@ -162,6 +182,7 @@ def _event_items(events: list[RegisterEvent], names: _Names) -> list[TimelineIte
                 subject=names.people.get(e.villager_id, "") if e.villager_id else "",
                 note=e.note,
                 changes=changes,
+                month_only=e.kind == "birth",
             )
         )
     return items
@@ -194,7 +215,7 @@ def _local(at: datetime) -> datetime:
 
 
 def _newest_first(items: list[TimelineItem]) -> list[TimelineItem]:
-    return sorted(items, key=lambda i: (i.occurred_on, i.recorded_at), reverse=True)[:MAX_ITEMS]
+    return sorted(items, key=TimelineItem.sort_key, reverse=True)[:MAX_ITEMS]
 
 
 def household_timeline(household: Household, village_ids: list[int]) -> list[TimelineItem]:

@@ -1,0 +1,91 @@
+"""history keeps no more than the mask: rewrite stored ID masks and birth dates
+
+Revision ID: c41d0e9a7b12
+Revises: 6aaae5df3802
+Create Date: 2026-12-02 01:40:00
+
+The ID mask used to keep the last four characters (``430923********7078``); with the birth date
+beside it that gave the whole number back. It now keeps the region and the check character only
+(``430923***********8``), and history keeps the birth date as year and month. Rows written before
+hold the old mask and full dates in register_events.before/after, audit_log.detail and
+notifications.data: this rewrites them, the old mask into the new one (derived from it: the
+first six and the last character) and every ``birth_date`` to YYYY-MM. A full 18-character ID
+number found anywhere in those documents (there should be none) is masked too.
+
+There is no way back: the hidden digits are gone on purpose, so downgrade leaves the rows as they
+are (the older code reads them: they are still strings and dates of the same shape).
+
+The audit log is append-only for the application (an ORM hook refuses updates); this revision
+writes through plain SQL on purpose, because a record of who did what must not keep the numbers.
+"""
+import re
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "c41d0e9a7b12"
+down_revision = "6aaae5df3802"
+branch_labels = None
+depends_on = None
+
+_OLD_MASK = re.compile(r"(?<![0-9])([0-9]{6})\*{8}[0-9]{3}([0-9Xx])(?![0-9])")
+_FULL_ID = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{11}([0-9Xx])(?![0-9])")
+_FULL_DATE = re.compile(r"^([0-9]{4}-[0-9]{2})-[0-9]{2}")
+_DOCUMENTS = (("register_events", ("before", "after")), ("audit_log", ("detail",)), ("notifications", ("data",)))
+_BATCH = 500
+
+
+def _is_id_number(number: str) -> bool:
+    """GB 11643 check character, so that other long numbers in a document are left alone."""
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(number[:17]))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def _masked(m: re.Match) -> str:
+    return m.group(1) + "*" * 11 + m.group(2).upper()
+
+
+def _text(value: str) -> str:
+    value = _OLD_MASK.sub(_masked, value)
+    return _FULL_ID.sub(lambda m: _masked(m) if _is_id_number(m.group()) else m.group(), value)
+
+
+def _clean(value, key: str = ""):
+    """The same document with masks narrowed and birth dates cut to the month."""
+    if isinstance(value, dict):
+        return {k: _clean(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, key) for v in value]
+    if isinstance(value, str):
+        if key.endswith("birth_date"):
+            value = _FULL_DATE.sub(r"\1", value)
+        return _text(value)
+    return value
+
+
+def upgrade():
+    bind = op.get_bind()
+    for name, columns in _DOCUMENTS:
+        table = sa.table(name, sa.column("id", sa.BigInteger), *(sa.column(c, sa.JSON) for c in columns))
+        last = 0
+        while True:
+            rows = bind.execute(
+                sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(_BATCH)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                changed = {}
+                for column in columns:
+                    value = getattr(row, column)
+                    cleaned = _clean(value)
+                    if cleaned != value:
+                        changed[column] = cleaned
+                if changed:
+                    bind.execute(table.update().where(table.c.id == row.id).values(**changed))
+            last = rows[-1].id
+
+
+def downgrade():
+    pass  # the hidden digits and days are gone on purpose; the rewritten rows suit the old code too
