@@ -22,7 +22,8 @@ from app.extensions import db
 from app.models import AuditLog, RegisterEvent, Villager
 from app.services import clock, events, register, register_edit
 from app.services.people import PersonInput
-from app.services.register_search import AGE_BANDS
+from app.services.permissions import ROLE_PERMISSIONS
+from app.services.register_search import AGE_BANDS, NO_NUMBER_SEARCH
 from tests.admin_helpers import login, make_account, post
 from tests.helpers import make_id_number, make_village
 from tests.id_rebuild import MASK, Notes, full_dates, read_row, read_snapshot, read_tables, read_timeline
@@ -183,3 +184,25 @@ def test_stored_history_keeps_no_more_than_the_mask_and_the_month(village):
     notes, dumped = _stored(people)
     _assert_nothing_gives_it_back(people, notes, dumped, "stored history")
     assert all(notes[p.id].masks and notes[p.id].months for p in people)
+
+
+def test_every_role_that_fills_a_person_form_may_reveal():
+    """The edit form prefills the full birth date, an import's dry run and the event forms show
+    what was typed: only roles that may reveal may open them, so a new role must be thought
+    about here before it gets one of these permissions."""
+    for role, granted in ROLE_PERMISSIONS.items():
+        if granted & {"register.edit", "register.import", "events.record"}:
+            assert "register.reveal" in granted, role
+
+
+@pytest.mark.parametrize("role", ("group_leader", "work_team"))
+def test_a_role_without_reveal_cannot_find_people_by_number(app, village, role):
+    head = db.session.scalar(select(Villager).where(Villager.name == "张大山"))
+    client = app.test_client()
+    login(client, make_account(village, role, group_id=head.household.group_id if role == "group_leader" else None))
+    for url, q in (("/admin/villagers", head.id_number), ("/admin/households", head.phone)):
+        page = post(client, url, {"q": q}, form_url=url).get_data(as_text=True)
+        assert NO_NUMBER_SEARCH in page and ">张大山</a>" not in page and ">0101</a>" not in page
+    # By name it is found as before.
+    assert ">张大山</a>" in post(client, "/admin/villagers", {"q": "张大山"}, form_url="/admin/villagers",
+                                 follow_redirects=True).get_data(as_text=True)  # fmt: skip
