@@ -101,8 +101,13 @@ def villager_edit(villager_id: int):
     form = VillagerForm()
     status = 200
     if request.method == "GET":
+        # With an ID number on file the birth date comes from it (a blank field keeps it), so
+        # the form needs no full date: the day is part of the number, shown only on a reveal.
+        hidden = ("csrf_token", "clear_id", "clear_phone", "id_number", "phone") + (
+            ("birth_date",) if person.id_number else ()
+        )
         for name in form._fields:
-            if name not in ("csrf_token", "clear_id", "clear_phone", "id_number", "phone"):
+            if name not in hidden:
                 value = getattr(person, name)
                 form[name].data = value.isoformat() if isinstance(value, date) else (value or "")
     elif form.validate_on_submit():

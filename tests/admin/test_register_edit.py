@@ -139,11 +139,17 @@ def test_edit_villager_keeps_numbers_left_blank_and_audits_masked(client, househ
 def test_a_birth_day_corrected_within_its_month_says_so_without_the_day(client, household, cadre):
     head = household.head  # born 1968-05-04
     url = f"/admin/villagers/{head.id}/edit"
+    # The form leaves the date blank (it follows the ID number on file): no full date unlogged.
+    form = client.get(url).get_data(as_text=True)
+    assert "1968-05-04" not in form and "1968年5月生" in form
+    assert post(client, url, {"name": "刘建华", "education": "高中"}, form_url=url).status_code == 302
+    db.session.refresh(head)
+    assert head.birth_date == date(1968, 5, 4) and head.education == "高中"
     corrected = make_id_number(date(1968, 5, 24))
     assert post(client, url, {"name": "刘建华", "id_number": corrected}, form_url=url).status_code == 302
     db.session.refresh(head)
     assert head.birth_date == date(1968, 5, 24)
-    (row,) = audit_rows("register.villager_edit")
+    (_, row) = audit_rows("register.villager_edit")
     assert row.detail["before"]["birth_date"] == "1968-05"
     assert row.detail["after"]["birth_date"] == "1968-05（出生日期已更正）"
     page = client.get(f"/admin/villagers/{head.id}").get_data(as_text=True)
