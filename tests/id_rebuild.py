@@ -6,7 +6,10 @@ Facts are gathered by label, as a reader would: a table cell under 身份证号 
 the visit, "享年 N 岁" an age on the day of death; a timeline's 出生 item gives its date; a list
 filtered by age band says who is inside the band and who is not; a search by a full number that
 finds the person confirms the number. Ages are read either way a reader might count them (to the
-day or by month), so an age rules a candidate out only if it contradicts both.
+day or by month), so an age rules a candidate out only if it contradicts both. ``stored_notes`` reads the stored history the same way, and
+``assert_nothing_gives_it_back`` is the verdict: every person keeps at least ``FLOOR`` candidates
+(and the real number among them), no mask shows more than 7 characters, and no full birth date,
+ID or phone number appears.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditLog, RegisterEvent, Villager
+from app.services import clock
 from app.services.validators import id_check_digit
+
+FLOOR = 1000
 
 _ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S)
 _CELL = re.compile(r"<(th|td)[^>]*>(.*?)</\1>", re.S)
@@ -162,3 +172,42 @@ def full_dates(born: date) -> list[str]:
     """Ways a full birth date can be written."""
     return [f"{born:%Y-%m-%d}", f"{born.year}年{born.month}月{born.day}日", f"{born:%Y%m%d}", f"{born:%Y/%m/%d}",
             f"{born:%Y.%m.%d}", f"{born.year}-{born.month}-{born.day}"]  # fmt: skip
+
+
+def stored_notes(people: list[Villager]) -> tuple[dict[int, Notes], str]:
+    """What the stored history keeps about each person now (the newest picture of them: an older
+    one describes a number since corrected), and every stored document as text."""
+    newest, dumped = {}, []
+    for e in db.session.scalars(select(RegisterEvent)):
+        dumped.append(f"{e.before} {e.after}")
+        shots = (e.after or {}).get("people") or {}
+        for shot in shots if isinstance(shots, list) else shots.values():
+            newest[shot["id"]] = max(newest.get(shot["id"], (e.recorded_at, shot)), (e.recorded_at, shot), key=_first)
+    for row in db.session.scalars(select(AuditLog)):
+        dumped.append(str(row.detail))
+        if (row.target or "").startswith("villager:") and row.detail.get("after"):
+            key, shot = int(row.target.split(":")[1]), row.detail["after"]
+            if newest.get(key, (row.at, {}))[0] <= row.at:
+                newest[key] = (row.at, {**newest.get(key, (None, {}))[1], **shot})
+    notes = {p.id: Notes() for p in people}
+    for key, (_at, shot) in newest.items():
+        read_snapshot(shot, notes[key])
+    return notes, "\n".join(dumped)
+
+
+def _first(pair):
+    return pair[0]
+
+
+def assert_nothing_gives_it_back(people: list[Villager], notes: dict, shown: str, who: str) -> None:
+    today = clock.today()
+    wide = [m for m in MASK.findall(shown) if len(m.replace("*", "")) > 7]
+    assert not wide, f"{who}: masks show more than the region and the check character: {wide[:3]}"
+    for p in people:
+        for written in full_dates(p.birth_date):
+            assert written not in shown, f"{who}: {p.name}'s birth date {written} is shown"
+        assert p.id_number not in shown and p.id_number[6:14] not in shown, f"{who}: {p.name}'s ID number is shown"
+        assert not p.phone or p.phone not in shown, f"{who}: {p.name}'s phone number is shown"
+        left, complete = notes[p.name if p.name in notes else p.id].candidates(p.id_number[:6], p.gender, today)
+        assert p.id_number in left or not complete, f"{who}: the notebook ruled out {p.name}'s real number"
+        assert len(left) >= FLOOR, f"{who}: {p.name}'s ID number narrowed to {len(left)} candidates"
