@@ -93,11 +93,18 @@ def mask_id_number(value: str | None) -> str:
     return value[:6] + "*" * (len(value) - 7) + value[-1:]
 
 
-def birth_month(value: date | str | None) -> str:
-    """The birth date as kept wherever the day is not needed: ``1958-03-20`` → ``1958-03``."""
-    if not value:
+def birth_month(born: date | None, today: date) -> str:
+    """``1958-03``: the birth date as shown and kept without a reveal; "" while it would still
+    narrow the day.
+
+    A month is given once the month after it has ended too. Someone in the register on the 5th
+    of their birth month was born on one of 5 days, too few with the mask; shown from the 1st of
+    the month after next, every day of the month is long past, and while it is withheld the
+    withholding says only "born since the 1st of last month" (29 days or more).
+    """
+    if born is None or (today.year * 12 + today.month) - (born.year * 12 + born.month) < 2:
         return ""
-    return (value.isoformat() if isinstance(value, date) else str(value))[:7]
+    return f"{born:%Y-%m}"
 
 
 def age_on(born: date | None, day: date) -> int | None:

@@ -158,7 +158,7 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
         people += 1
         people_sheet.append(
             [village.name, numbers[p.household_id], p.name, p.relation, p.gender,
-             birth_month(p.birth_date), mask_id_number(p.id_number), mask_phone(p.phone),
+             birth_month(p.birth_date, today), mask_id_number(p.id_number), mask_phone(p.phone),
              p.ethnicity, p.education, p.political_status, p.health, p.skills, p.work_status, p.work_place,
              p.marital_status, p.age_on(today)]
         )  # fmt: skip

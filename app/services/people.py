@@ -11,7 +11,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Villager
 from app.privacy import birth_month, lookup_hash, mask_id_number, mask_phone
-from app.services import vocab
+from app.services import clock, vocab
 from app.services.validators import (
     birth_date_from_id,
     clean_choice,
@@ -100,7 +100,8 @@ def find_by_id_number(raw: str) -> Villager | None:
 
 
 # Fields kept in event history. History is shown to cadres who may not reveal, so it keeps no
-# more than they may see: ID and phone numbers masked, the birth date as year and month.
+# more than they may see: ID and phone numbers masked, the birth date as year and month (none
+# for a baby born this month or last: with the row's date its month would narrow the day).
 _SNAPSHOT_FIELDS = [f.name for f in fields(PersonInput)] + ["status", "household_id", "left_on"]
 
 
@@ -114,7 +115,7 @@ def snapshot(person: Villager) -> dict:
         elif name == "phone":
             value = mask_phone(value)
         elif name == "birth_date":
-            value = birth_month(value) or None
+            value = birth_month(value, clock.today()) or None
         elif isinstance(value, date):
             value = value.isoformat()
         shot[name] = value

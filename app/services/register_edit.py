@@ -122,7 +122,7 @@ def edit_villager(
     if old_hash != villager.id_number_hash and "id_number" not in new:
         old["id_number"], new["id_number"] = before["id_number"], after["id_number"] + "（已更换）"
     if old_birth != villager.birth_date and "birth_date" not in new:
-        old["birth_date"], new["birth_date"] = before["birth_date"], f"{after['birth_date']}（出生日期已更正）"
+        old["birth_date"], new["birth_date"] = before["birth_date"], f"{after['birth_date'] or ''}（出生日期已更正）"
     if not new:
         db.session.rollback()
         return {}

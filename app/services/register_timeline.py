@@ -10,13 +10,14 @@ dates as year and month; a birth's own date is shown by month too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import AuditLog, Household, RegisterEvent, Villager, VillagerGroup
-from app.services import vocab
+from app.privacy import birth_month
+from app.services import clock, vocab
 from app.services.clock import VILLAGE_TZ
 from app.services.identity_proof import aware
 
@@ -56,8 +57,10 @@ class TimelineItem:
 
     @property
     def when(self) -> str:
-        day = self.occurred_on
-        return f"{day.year}年{day.month}月" if self.month_only else day.isoformat()
+        if not self.month_only:
+            return self.occurred_on.isoformat()
+        month = birth_month(self.occurred_on, clock.today())
+        return f"{int(month[:4])}年{int(month[5:])}月" if month else "近期（月份稍后显示）"
 
     @property
     def recorded_when(self) -> str:
@@ -66,11 +69,18 @@ class TimelineItem:
         return f"{at.year}年{at.month}月" if self.month_only else at.strftime("%Y-%m-%d %H:%M")
 
     def sort_key(self) -> tuple:
-        """Newest first; a birth sorts as the oldest item of its month, so its place among the
-        month's other events gives no hint of its day."""
+        """Newest first; a birth sorts as the oldest item of the span its shown date stands for
+        (its month, or since the 1st of last month while that is withheld), so its place among
+        the other events gives no hint of its day."""
         if self.month_only:
-            return (self.occurred_on.replace(day=1), 0, datetime.min)
+            month = birth_month(self.occurred_on, clock.today())
+            earliest = date.fromisoformat(f"{month}-01") if month else _first_of_last_month(clock.today())
+            return (earliest, 0, datetime.min)
         return (self.occurred_on, 1, self.recorded_at.replace(tzinfo=None))
+
+
+def _first_of_last_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def _people(side: dict) -> dict[str, dict]:

@@ -5,8 +5,9 @@ counts, by enumeration, the ID numbers still consistent with what was seen about
 None may be narrowed below 1,000, and no full birth date or ID or phone number may appear.
 
 The people are chosen to make each leak count: two born in the visiting month on either side of
-its day (an age counted to the day tells them apart), a newborn whose birth event is dated, one
-who died (享年), and one whose birth day was corrected within the month.
+its day (an age counted to the day tells them apart), a newborn born earlier in the visiting
+month (its month alone would leave only the days so far), one who died (享年), and one whose
+birth day was corrected within the month.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def village(db, travel):
         members=(_person("王老根", date(1940, 1, 25), relation="父亲"),),
     ), recorded_by="测试", occurred_on=date(2025, 6, 1))  # fmt: skip
     db.session.commit()
-    newborn = PersonInput(name="张宝宝", id_number=make_id_number(date(2026, 2, 10)), relation="孙子")
-    events.record_event(events.EventInput("birth", zhang.id, "2026-02-10", "测试", person=newborn))
+    # Born this month: "March 2026" on the 15th would leave only 15 days (about 680 numbers).
+    newborn = PersonInput(name="张宝宝", id_number=make_id_number(date(2026, 3, 2)), relation="孙子")
+    events.record_event(events.EventInput("birth", zhang.id, "2026-03-02", "测试", person=newborn))
     old = next(p for p in wang.members if p.name == "王老根")
     events.record_event(events.EventInput("death", wang.id, "2026-01-10", "测试", villager_id=old.id))
     son = next(p for p in zhang.members if p.name == "张小林")
@@ -136,14 +138,18 @@ def test_no_role_without_reveal_can_rebuild_an_id_number(app, village, role):
     notes, shown = _notes_of(client, app, people)
     assert_nothing_gives_it_back(people, notes, shown, role)
     if role == "group_leader":  # the group leader sees each person's page, so the walk reached them
-        assert all(notes[p.name].masks and (notes[p.name].months or notes[p.name].days) for p in people)
+        assert all(notes[p.name].masks for p in people)
+        assert all(notes[p.name].months for p in people if p.name != "张宝宝")
+        assert not notes["张宝宝"].months and notes["张宝宝"].ages == {(0, clock.today())}
 
 
 def test_stored_history_keeps_no_more_than_the_mask_and_the_month(village):
     people = list(db.session.scalars(select(Villager).order_by(Villager.id)))
     notes, dumped = stored_notes(people)
     assert_nothing_gives_it_back(people, notes, dumped, "stored history")
-    assert all(notes[p.id].masks and notes[p.id].months for p in people)
+    baby = next(p for p in people if p.name == "张宝宝")
+    assert all(notes[p.id].masks for p in people) and not notes[baby.id].months
+    assert all(notes[p.id].months for p in people if p is not baby)
 
 
 def test_every_role_that_fills_a_person_form_may_reveal():

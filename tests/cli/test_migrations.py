@@ -75,12 +75,14 @@ def test_old_history_is_rewritten_to_the_new_mask_and_birth_months(scratch_datab
     audit = table("audit_log", column("id"), column("at"), column("actor"), column("action"), column("detail", JSON))
     old_head = {"id": 7, "name": "刘建华", "id_number": "430923********7078", "birth_date": "1958-03-20",
                 "phone": "138****1234", "status": "current"}  # fmt: skip
+    # Born the month before the row was written: its month and the row's date would narrow the day.
+    baby = {"id": 8, "name": "张宝宝", "id_number": "430923********0015", "birth_date": "2026-02-20"}
     engine = _engine(scratch_database)
     with engine.begin() as conn:
         conn.execute(insert(regions).values(id=1, level="village", name="大苍村", path="/1/", created_at=now, updated_at=now))
         conn.execute(insert(events).values(
             id=1, village_id=1, kind="register", occurred_on=date(2026, 3, 1), before={}, recorded_by="测试",
-            after={"household": {"id": 3, "number": "0101"}, "people": [old_head]}, recorded_at=now))  # fmt: skip
+            after={"household": {"id": 3, "number": "0101"}, "people": [old_head, baby]}, recorded_at=now))  # fmt: skip
         conn.execute(insert(events).values(
             id=2, village_id=1, kind="move_out", occurred_on=date(2026, 3, 2), recorded_by="测试", recorded_at=now,
             before={"people": {"7": old_head}}, after={"people": {"7": {**old_head, "status": "moved_out"}}}))  # fmt: skip
@@ -94,10 +96,11 @@ def test_old_history_is_rewritten_to_the_new_mask_and_birth_months(scratch_datab
         details = {r.id: r.detail for r in conn.execute(select(audit))}
     engine.dispose()
     new_head = {**old_head, "id_number": "430923***********8", "birth_date": "1958-03"}
-    assert stored[1] == ({}, {"household": {"id": 3, "number": "0101"}, "people": [new_head]})
+    new_baby = {**baby, "id_number": "430923***********5", "birth_date": None}
+    assert stored[1] == ({}, {"household": {"id": 3, "number": "0101"}, "people": [new_head, new_baby]})
     assert stored[2] == ({"people": {"7": new_head}}, {"people": {"7": {**new_head, "status": "moved_out"}}})
     assert details[1] == {"before": {"id_number": "430923***********8", "birth_date": "1958-03"},
                           "after": {"id_number": "430923***********8（已更换）", "birth_date": "1958-04"}}  # fmt: skip
     assert details[2] == {"ip": "10.0.0.1"}
     everything = str(stored) + str(details)
-    assert "7078" not in everything and "1958-03-20" not in everything and "1958-04-02" not in everything
+    assert "7078" not in everything and "1958-03-20" not in everything and "2026-02" not in everything

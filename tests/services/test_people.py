@@ -186,8 +186,18 @@ def test_ages_are_counted_by_month_so_the_day_of_birth_never_shows():
     assert privacy.age_on(born, date(2026, 2, 28)) == 67
     assert privacy.age_on(born, date(2026, 3, 1)) == 68 == privacy.age_on(born, date(2026, 3, 31))
     assert privacy.age_on(None, date(2026, 3, 1)) is None
-    assert privacy.birth_month(born) == "1958-03" == privacy.birth_month("1958-03-20")
-    assert privacy.birth_month(None) == ""
+
+
+def test_a_birth_month_is_given_once_the_month_after_it_has_ended():
+    assert privacy.birth_month(date(1958, 3, 20), date(2026, 3, 15)) == "1958-03"
+    # On 15 March, "March" would leave 15 days and "February" 28 of which the baby is in the
+    # register anyway; both are withheld until the 1st of the month after next.
+    assert privacy.birth_month(date(2026, 3, 2), date(2026, 3, 15)) == ""
+    assert privacy.birth_month(date(2026, 2, 27), date(2026, 3, 31)) == ""
+    assert privacy.birth_month(date(2026, 2, 27), date(2026, 4, 1)) == "2026-02"
+    assert privacy.birth_month(date(2025, 12, 5), date(2026, 1, 31)) == ""
+    assert privacy.birth_month(date(2025, 12, 5), date(2026, 2, 1)) == "2025-12"
+    assert privacy.birth_month(None, date(2026, 3, 1)) == ""
 
 
 # --- key rotation -----------------------------------------------------------------------------
