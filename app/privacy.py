@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import LargeBinary, String
@@ -80,10 +81,43 @@ class EncryptedString(TypeDecorator):
 
 
 def mask_id_number(value: str | None) -> str:
-    """``430923199001011234`` → ``430923********1234``."""
+    """``430923199001011234`` → ``430923***********4``: the region and the check character only.
+
+    The birth date (digits 7–14) is shown beside the mask as year and month, and the gender is
+    shown too, so the mask must not add the day or the sequence: with the region, year, month and
+    gender known, the hidden day (28–31) times the sequence numbers of that gender (500) leaves
+    about 1,270 numbers with a valid check character. Showing the last four, as before, left one.
+    """
     if not value:
         return ""
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:6] + "*" * (len(value) - 7) + value[-1:]
+
+
+def birth_month(born: date | None, today: date) -> str:
+    """``1958-03``: the birth date as shown and kept without a reveal; "" while it would still
+    narrow the day.
+
+    A month is given once the month after it has ended too. Someone in the register on the 5th
+    of their birth month was born on one of 5 days, too few with the mask; shown from the 1st of
+    the month after next, every day of the month is long past, and while it is withheld the
+    withholding says only "born since the 1st of last month" (29 days or more).
+    """
+    if born is None or (today.year * 12 + today.month) - (born.year * 12 + born.month) < 2:
+        return ""
+    return f"{born:%Y-%m}"
+
+
+def age_on(born: date | None, day: date) -> int | None:
+    """Whole years reached by ``day``, counted from the first of the birth month.
+
+    Every page, filter, chart and export uses this age. Counted to the day, an age that ticks
+    over on the birthday would give the day away to anyone who looks on consecutive days (or
+    filters "60 and over" on the right day); counted by month it changes on the 1st, which says
+    no more than the birth month that is shown anyway.
+    """
+    if born is None:
+        return None
+    return day.year - born.year - (day.month < born.month)
 
 
 def mask_phone(value: str | None) -> str:

@@ -17,6 +17,7 @@ from app.admin.register_forms import (
     int_arg,
     list_query,
     masks,
+    may_reveal,
     village_choices,
 )
 from app.errors import AppError, ValidationError
@@ -40,6 +41,7 @@ def households():
         category=values.get("category", ""),
         status="" if status == "all" else status,
         page=int_arg("page", values) or 1,
+        by_number=may_reveal(),
     )
     page = register_search.search_households(g.scope, filters)
     html = render_template(

@@ -12,6 +12,7 @@ from app.admin import admin
 from app.admin.forms import first_error
 from app.admin.guard import permission_required
 from app.admin.points_forms import AwardForm, optional_int
+from app.admin.register_forms import may_reveal
 from app.errors import AppError, Conflict
 from app.models import Household
 from app.services import clock, photos, register_search, rules
@@ -27,7 +28,8 @@ def points_award_pick():
     result = None
     if q:
         page = optional_int(request.args.get("page")) or 1
-        result = register_search.search_households(g.scope, register_search.HouseholdFilters(q=q, page=page))
+        filters = register_search.HouseholdFilters(q=q, page=page, by_number=may_reveal())
+        result = register_search.search_households(g.scope, filters)
         only = _only_match(result, q)
         if only is not None:
             return redirect(url_for("admin.points_award", household_id=only.id))

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from app.privacy import mask_id_number, mask_phone
 from app.services import vocab
 from app.services.people import PersonInput
+from app.services.permissions import allowed
 from app.services.register_search import is_personal_number
 
 
@@ -101,6 +102,11 @@ def int_arg(name: str, source=None) -> int | None:
     value = (source if source is not None else request.args).get(name, "")
     value = value.strip() if isinstance(value, str) else ""
     return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def may_reveal() -> bool:
+    """Whether the signed-in account may see full numbers, and so also find people by them."""
+    return allowed(g.account.role, "register.reveal")
 
 
 def masks() -> dict:

@@ -11,7 +11,15 @@ from app.admin import admin
 from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
 from app.admin.reads import audited
-from app.admin.register_forms import VillagerForm, group_choices, int_arg, list_query, masks, village_choices
+from app.admin.register_forms import (
+    VillagerForm,
+    group_choices,
+    int_arg,
+    list_query,
+    masks,
+    may_reveal,
+    village_choices,
+)
 from app.errors import AppError
 from app.services import clock, register_edit, register_search, register_timeline, reveal, standings, vocab
 from app.services.register_search import AGE_BANDS, VillagerFilters
@@ -33,6 +41,7 @@ def villagers():
         gender=values.get("gender", ""),
         age_band=values.get("age", ""),
         page=int_arg("page", values) or 1,
+        by_number=may_reveal(),
     )
     page = register_search.search_villagers(g.scope, filters)
     html = render_template(
@@ -97,8 +106,13 @@ def villager_edit(villager_id: int):
     form = VillagerForm()
     status = 200
     if request.method == "GET":
+        # With an ID number on file the birth date comes from it (a blank field keeps it), so
+        # the form needs no full date: the day is part of the number, shown only on a reveal.
+        hidden = ("csrf_token", "clear_id", "clear_phone", "id_number", "phone") + (
+            ("birth_date",) if person.id_number else ()
+        )
         for name in form._fields:
-            if name not in ("csrf_token", "clear_id", "clear_phone", "id_number", "phone"):
+            if name not in hidden:
                 value = getattr(person, name)
                 form[name].data = value.isoformat() if isinstance(value, date) else (value or "")
     elif form.validate_on_submit():

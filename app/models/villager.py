@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import Timestamped
-from app.privacy import EncryptedString
+from app.privacy import EncryptedString, age_on, birth_month
 
 # Fields never shown on public pages and never written to logs.
 SENSITIVE_FIELDS = frozenset({"id_number", "phone", "health", "political_status"})
@@ -47,7 +47,11 @@ class Villager(Timestamped, db.Model):
         return self.status == "current"
 
     def age_on(self, day: date) -> int | None:
-        if not self.birth_date:
-            return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        """Age by month (``privacy.age_on``): what pages show, never the day of birth."""
+        return age_on(self.birth_date, day)
+
+    def born_on(self, today: date) -> str:
+        """Year and month of birth as a cadre without reveal sees it on ``today``: ``1958年3月``,
+        or "" for a baby whose month would still narrow the day (``privacy.birth_month``)."""
+        month = birth_month(self.birth_date, today)
+        return f"{int(month[:4])}年{int(month[5:])}月" if month else ""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Household, HouseholdCode, PointsTotal, Region, Villager, VillagerGroup
-from app.privacy import mask_id_number, mask_phone
+from app.privacy import birth_month, mask_id_number, mask_phone
 from app.services import audit, clock
 from app.services import register_workbook as sheets
 from app.services.spreadsheet import csv_row, xlsx_row
@@ -115,7 +115,11 @@ class RegisterExport:
 
 
 _EXPORT_HOUSEHOLD_HEADERS = ("村", *(c.header for c in sheets.HOUSEHOLD_COLUMNS), "村民小组", "户主", "在册人口")
-_EXPORT_PERSON_HEADERS = ("村", *(c.header for c in sheets.PERSON_COLUMNS), "婚姻状况", "年龄")
+# Exports are copied and forwarded: the birth date goes out as year and month, like on the pages
+# of a cadre who cannot reveal (the day is part of the ID number that the mask hides).
+_EXPORT_PERSON_HEADERS = (
+    "村", *("出生年月" if c.field == "birth_date" else c.header for c in sheets.PERSON_COLUMNS), "婚姻状况", "年龄"
+)
 
 
 def export_register(village: Region, households: Select, villagers: Select, *, actor: str) -> RegisterExport:
@@ -155,7 +159,7 @@ def export_register(village: Region, households: Select, villagers: Select, *, a
         people += 1
         people_sheet.append(xlsx_row(people_sheet,
             [village.name, numbers[p.household_id], p.name, p.relation, p.gender,
-             p.birth_date.isoformat() if p.birth_date else "", mask_id_number(p.id_number), mask_phone(p.phone),
+             birth_month(p.birth_date, today), mask_id_number(p.id_number), mask_phone(p.phone),
              p.ethnicity, p.education, p.political_status, p.health, p.skills, p.work_status, p.work_place,
              p.marital_status, p.age_on(today)]
         ))  # fmt: skip

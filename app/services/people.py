@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Villager
-from app.privacy import lookup_hash, mask_id_number, mask_phone
-from app.services import vocab
+from app.privacy import birth_month, lookup_hash, mask_id_number, mask_phone
+from app.services import clock, vocab
 from app.services.validators import (
     birth_date_from_id,
     clean_choice,
@@ -111,7 +111,9 @@ def find_by_id_number(raw: str) -> Villager | None:
     return db.session.scalar(select(Villager).where(Villager.id_number_hash == lookup_hash("id", clean_id_number(raw))))
 
 
-# Fields kept in event history; sensitive ones only masked (history is shown to cadres).
+# Fields kept in event history. History is shown to cadres who may not reveal, so it keeps no
+# more than they may see: ID and phone numbers masked, the birth date as year and month (none
+# for a baby born this month or last: with the row's date its month would narrow the day).
 _SNAPSHOT_FIELDS = [f.name for f in fields(PersonInput)] + ["status", "household_id", "left_on"]
 
 
@@ -124,6 +126,8 @@ def snapshot(person: Villager) -> dict:
             value = mask_id_number(value)
         elif name == "phone":
             value = mask_phone(value)
+        elif name == "birth_date":
+            value = birth_month(value, clock.today()) or None
         elif isinstance(value, date):
             value = value.isoformat()
         shot[name] = value

@@ -113,13 +113,16 @@ def edit_villager(
         values["relation"] = "户主"  # a head stops being head only through an event
     elif values["relation"] == "户主":
         raise ValidationError("要换户主，请在户的页面登记“变更户主”。", field="relation")
-    before, old_hash = snapshot(villager), villager.id_number_hash
+    before, old_hash, old_birth = snapshot(villager), villager.id_number_hash, villager.birth_date
     for name, value in values.items():
         setattr(villager, name, value)
-    old, new = changed(before, snapshot(villager))
+    after = snapshot(villager)
+    old, new = changed(before, after)
+    # Two numbers can share a mask, two dates a month; the history must still say what changed.
     if old_hash != villager.id_number_hash and "id_number" not in new:
-        # Two numbers can share a mask; the history must still say the number changed.
-        old["id_number"], new["id_number"] = before["id_number"], snapshot(villager)["id_number"] + "（已更换）"
+        old["id_number"], new["id_number"] = before["id_number"], after["id_number"] + "（已更换）"
+    if old_birth != villager.birth_date and "birth_date" not in new:
+        old["birth_date"], new["birth_date"] = before["birth_date"], f"{after['birth_date'] or ''}（出生日期已更正）"
     if not new:
         db.session.rollback()
         return {}

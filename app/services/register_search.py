@@ -65,6 +65,7 @@ class HouseholdFilters:
     category: str = ""
     status: str = "active"  # "" for every status
     page: int = 1
+    by_number: bool = False  # may a full ID or phone number find someone (only with register.reveal)
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,26 @@ class VillagerFilters:
     gender: str = ""
     age_band: str = ""
     page: int = 1
+    by_number: bool = False  # may a full ID or phone number find someone (only with register.reveal)
 
 
 def _normalise(q: str) -> str:
     return unicodedata.normalize("NFKC", q or "").strip()
 
 
-def _person_match(q: str) -> tuple[object | None, str | None]:
+NO_NUMBER_SEARCH = "你的角色不能按身份证号或手机号查找，请按姓名或户号查找。"
+
+
+def _person_match(q: str, allowed: bool = True) -> tuple[object | None, str | None]:
     """A WHERE clause on ``Villager`` for an ID or phone number typed in full, else (None, None).
 
     A mistyped ID number matches nobody, and says why (a cadre copying from a card wants to know).
+    Without ``allowed`` a number matches nobody: a search that confirms a guess would let a role
+    that sees only the mask try the ~1,300 numbers it leaves, one search each.
     """
     compact = re.sub(r"\s", "", q)
+    if not allowed and is_personal_number(compact):
+        return false(), NO_NUMBER_SEARCH
     if _ID_LIKE.fullmatch(compact):
         try:
             return Villager.id_number_hash == lookup_hash("id", clean_id_number(compact)), None
@@ -125,7 +134,7 @@ def search_households(scope: Scope, f: HouseholdFilters) -> Page:
     note = None
     q = _normalise(f.q)
     if q:
-        by_number, note = _person_match(q)
+        by_number, note = _person_match(q, f.by_number)
         if by_number is not None:
             query = query.where(Household.id.in_(select(Villager.household_id).where(by_number)))
         else:
@@ -166,23 +175,22 @@ def member_counts(household_ids: list[int]) -> dict[int, int]:
 
 
 def _born_between(band: str, today: date):
-    """Birth-date bounds for an age band: aged ``low``..``high`` today."""
+    """Birth-date bounds for an age band: aged ``low``..``high`` today, ages counted by month
+    (``privacy.age_on``), so the people a band holds change only on the 1st of a month."""
     for key, _label, low, high in AGE_BANDS:
         if key == band:
-            latest = _years_before(today, low)
-            clause = Villager.birth_date <= latest
+            clause = Villager.birth_date < _month_after(today, low)
             if high is not None:
-                earliest = _years_before(today, high + 1)
-                clause = clause & (Villager.birth_date > earliest)
+                clause = clause & (Villager.birth_date >= _month_after(today, high + 1))
             return clause
     return None
 
 
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+def _month_after(day: date, years: int) -> date:
+    """The 1st of the month after ``day``'s month, ``years`` earlier: the first birth date not
+    yet ``years`` old in ``day``'s month."""
+    year, month = day.year - years, day.month + 1
+    return date(year + month // 13, (month - 1) % 12 + 1, 1)
 
 
 def search_villagers(scope: Scope, f: VillagerFilters) -> Page:
@@ -191,7 +199,7 @@ def search_villagers(scope: Scope, f: VillagerFilters) -> Page:
     note = None
     q = _normalise(f.q)
     if q:
-        by_number, note = _person_match(q)
+        by_number, note = _person_match(q, f.by_number)
         if by_number is not None:
             query = query.where(by_number)
         else:

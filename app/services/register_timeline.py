@@ -3,19 +3,21 @@
 Two sources: register events (``RegisterEvent``, with before/after pictures of everything they
 touched) and corrections made in the back office (audit rows ``register.household_edit`` /
 ``register.villager_edit`` with the changed fields). Both are turned into the same readable
-items: "刘建华 · 状态: 在册 → 已故". Snapshots hold ID and phone numbers masked only.
+items: "刘建华 · 状态: 在册 → 已故". Snapshots hold ID and phone numbers masked only and birth
+dates as year and month; a birth's own date is shown by month too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import AuditLog, Household, RegisterEvent, Villager, VillagerGroup
-from app.services import vocab
+from app.privacy import birth_month
+from app.services import clock, vocab
 from app.services.clock import VILLAGE_TZ
 from app.services.identity_proof import aware
 
@@ -51,6 +53,34 @@ class TimelineItem:
     subject: str = ""
     note: str | None = None
     changes: list[Change] = field(default_factory=list)
+    month_only: bool = False  # a birth's date is the person's birth date: only its month is shown
+
+    @property
+    def when(self) -> str:
+        if not self.month_only:
+            return self.occurred_on.isoformat()
+        month = birth_month(self.occurred_on, clock.today())
+        return f"{int(month[:4])}年{int(month[5:])}月" if month else "近期（月份稍后显示）"
+
+    @property
+    def recorded_when(self) -> str:
+        # A birth is recorded soon after it happens: the day it was recorded bounds the birth day.
+        at = self.recorded_at
+        return f"{at.year}年{at.month}月" if self.month_only else at.strftime("%Y-%m-%d %H:%M")
+
+    def sort_key(self) -> tuple:
+        """Newest first; a birth sorts as the oldest item of the span its shown date stands for
+        (its month, or since the 1st of last month while that is withheld), so its place among
+        the other events gives no hint of its day."""
+        if self.month_only:
+            month = birth_month(self.occurred_on, clock.today())
+            earliest = date.fromisoformat(f"{month}-01") if month else _first_of_last_month(clock.today())
+            return (earliest, 0, datetime.min)
+        return (self.occurred_on, 1, self.recorded_at.replace(tzinfo=None))
+
+
+def _first_of_last_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def _people(side: dict) -> dict[str, dict]:
@@ -162,6 +192,7 @@ def _event_items(events: list[RegisterEvent], names: _Names) -> list[TimelineIte
                 subject=names.people.get(e.villager_id, "") if e.villager_id else "",
                 note=e.note,
                 changes=changes,
+                month_only=e.kind == "birth",
             )
         )
     return items
@@ -194,7 +225,7 @@ def _local(at: datetime) -> datetime:
 
 
 def _newest_first(items: list[TimelineItem]) -> list[TimelineItem]:
-    return sorted(items, key=lambda i: (i.occurred_on, i.recorded_at), reverse=True)[:MAX_ITEMS]
+    return sorted(items, key=TimelineItem.sort_key, reverse=True)[:MAX_ITEMS]
 
 
 def household_timeline(household: Household, village_ids: list[int]) -> list[TimelineItem]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Household, Region, RegionLevel, RegisterStat, Villager
+from app.privacy import age_on
 from app.services import clock, dispatch, vocab
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ TOTAL = "total"  # buckets "households" and "people"
 def age_band(birth_date: date | None, today: date) -> str:
     if birth_date is None:
         return UNSET
-    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    age = age_on(birth_date, today)  # by month, like every age shown: a band change gives no day away
     return next(label for top, label in AGE_BANDS if top is None or age <= top)
 
 

@@ -142,7 +142,8 @@ def test_export_is_masked_scoped_and_audited(cadre, village):
     assert [row[1] for row in houses[1:]] == ["0101001"]
     assert len(people) == 1 + 3 and all(row[0] == "大苍村" for row in people[1:])
     head = next(row for row in people if row[2] == "刘建华")
-    assert head[6] == full_id[:6] + "********" + full_id[-4:] and head[7] == "138****9876"
+    assert head[6] == full_id[:6] + "*" * 11 + full_id[-1] and head[7] == "138****9876"
+    assert people[0][5] == "出生年月" and head[5] == household.head.birth_date.isoformat()[:7]
     everything = " ".join(str(c) for row in houses + people for c in row)
     assert full_id not in everything and "13807379876" not in everything and "0909009" not in everything
     audit = _db.session.scalar(select(AuditLog).where(AuditLog.action == "register.export"))

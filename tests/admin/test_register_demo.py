@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Region, RegisterEvent, Villager
 from tests.admin_helpers import login, make_account
+from tests.id_rebuild import assert_nothing_gives_it_back, stored_notes
 
 
 def test_the_demo_village_register_reads_through(app, demo):
@@ -25,3 +26,17 @@ def test_the_demo_village_register_reads_through(app, demo):
     deceased = db.session.get(Villager, death.villager_id)
     own = client.get(f"/admin/villagers/{deceased.id}").get_data(as_text=True).split('id="timeline"', 1)[1]
     assert "死亡" in own and "已故" in own
+
+
+def test_the_demo_village_history_gives_no_id_number_back(demo):
+    """The outside probe rebuilt all the demo's ID numbers from its register_events snapshots
+    alone. Now every snapshot keeps the 6+1 mask and the birth month; candidates are counted by
+    enumeration for a spread of people (all 1,765 would take minutes), the rest is checked as text."""
+    people = list(db.session.scalars(select(Villager).where(Villager.id_number.is_not(None)).order_by(Villager.id)))
+    assert len(people) > 1700
+    notes, dumped = stored_notes(people)
+    assert all(notes[p.id].masks and notes[p.id].months for p in people[::50])
+    assert_nothing_gives_it_back(people[::50], notes, dumped, "demo history")
+    kept = re.findall(r"'birth_date': '([^']*)'", dumped)
+    assert kept and all(re.fullmatch(r"[0-9]{4}-[0-9]{2}(（出生日期已更正）)?", b) for b in kept), "a full birth date is kept"
+    assert not {p.id_number for p in people} & set(re.findall(r"[0-9]{17}[0-9X]", dumped))

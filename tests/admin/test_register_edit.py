@@ -136,6 +136,28 @@ def test_edit_villager_keeps_numbers_left_blank_and_audits_masked(client, househ
     assert "信息更正" in page and "务工" in page and cadre.actor in page
 
 
+def test_a_birth_day_corrected_within_its_month_says_so_without_the_day(client, household, cadre):
+    head = household.head  # born 1968-05-04
+    url = f"/admin/villagers/{head.id}/edit"
+    # The form leaves the date blank (it follows the ID number on file): no full date unlogged.
+    form = client.get(url).get_data(as_text=True)
+    assert "1968-05-04" not in form and "出生日期按身份证号算" in form
+    assert post(client, url, {"name": "刘建华", "education": "高中"}, form_url=url).status_code == 302
+    db.session.refresh(head)
+    assert head.birth_date == date(1968, 5, 4) and head.education == "高中"
+    corrected = make_id_number(date(1968, 5, 24))
+    assert post(client, url, {"name": "刘建华", "id_number": corrected}, form_url=url).status_code == 302
+    db.session.refresh(head)
+    assert head.birth_date == date(1968, 5, 24)
+    (_, row) = audit_rows("register.villager_edit")
+    assert row.detail["before"]["birth_date"] == "1968-05"
+    assert row.detail["after"]["birth_date"] == "1968-05（出生日期已更正）"
+    page = client.get(f"/admin/villagers/{head.id}").get_data(as_text=True)
+    timeline = page.split('id="timeline"', 1)[1]
+    assert "出生日期已更正" in timeline and "身份证号" in timeline
+    assert "1968-05-04" not in page and "1968-05-24" not in page
+
+
 def test_a_member_cannot_be_made_head_by_editing(client, household, cadre):
     person = household.members[1]
     url = f"/admin/villagers/{person.id}/edit"
@@ -151,6 +173,8 @@ def test_detail_is_masked_and_a_cadre_reveals_once_with_an_audit_row(client, hou
     html = revealed.get_data(as_text=True)
     assert revealed.status_code == 200 and head.id_number in html and "13807371234" in html
     assert revealed.headers["Cache-Control"] == "no-store"
+    # The day of birth is part of the number: it shows beside the reveal, and only there.
+    assert "1968-05-04" in html and "1968-05-04" not in masked and "1968年5月生" in masked
     (row,) = audit_rows("register.reveal")
     assert (
         row.actor == cadre.actor

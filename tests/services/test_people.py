@@ -159,8 +159,9 @@ def test_editing_a_person_may_keep_their_own_id(db):
 
 
 def test_masks():
-    assert privacy.mask_id_number("430923199001011234") == "430923********1234"
-    assert privacy.mask_id_number("11010519491231002X") == "110105********002X"
+    # Region and check character only: the birth date and the sequence (gender) stay hidden.
+    assert privacy.mask_id_number("430923199001011234") == "430923***********4"
+    assert privacy.mask_id_number("11010519491231002X") == "110105***********X"
     assert privacy.mask_phone("13812345678") == "138****5678"
     assert privacy.mask_phone("0737-7221234") == "0737-***1234"
     assert privacy.mask_phone("010-12345678") == "010-****5678"
@@ -172,9 +173,31 @@ def test_snapshot_for_history_is_masked(db):
     household = make_household(members=1)
     head = household.head
     shot = snapshot(head)
-    assert shot["id_number"] == head.id_number[:6] + "********" + head.id_number[-4:]
+    assert shot["id_number"] == head.id_number[:6] + "*" * 11 + head.id_number[-1]
     assert shot["phone"] == "138****1234"
+    assert shot["birth_date"] == head.birth_date.isoformat()[:7]  # year and month, never the day
     assert head.id_number not in str(shot) and head.phone not in str(shot)
+    assert head.birth_date.isoformat() not in str(shot) and head.id_number[6:14] not in str(shot)
+
+
+def test_ages_are_counted_by_month_so_the_day_of_birth_never_shows():
+    born = date(1958, 3, 20)
+    # The whole of March 2026 says 68, before the 20th too: watching the age tick gives no day.
+    assert privacy.age_on(born, date(2026, 2, 28)) == 67
+    assert privacy.age_on(born, date(2026, 3, 1)) == 68 == privacy.age_on(born, date(2026, 3, 31))
+    assert privacy.age_on(None, date(2026, 3, 1)) is None
+
+
+def test_a_birth_month_is_given_once_the_month_after_it_has_ended():
+    assert privacy.birth_month(date(1958, 3, 20), date(2026, 3, 15)) == "1958-03"
+    # On 15 March, "March" would leave 15 days and "February" 28 of which the baby is in the
+    # register anyway; both are withheld until the 1st of the month after next.
+    assert privacy.birth_month(date(2026, 3, 2), date(2026, 3, 15)) == ""
+    assert privacy.birth_month(date(2026, 2, 27), date(2026, 3, 31)) == ""
+    assert privacy.birth_month(date(2026, 2, 27), date(2026, 4, 1)) == "2026-02"
+    assert privacy.birth_month(date(2025, 12, 5), date(2026, 1, 31)) == ""
+    assert privacy.birth_month(date(2025, 12, 5), date(2026, 2, 1)) == "2025-12"
+    assert privacy.birth_month(None, date(2026, 3, 1)) == ""
 
 
 # --- key rotation -----------------------------------------------------------------------------
