@@ -1,10 +1,11 @@
 """``GET/POST /wechat/callback``: verify → decrypt → parse → dedupe → dispatch → reply.
 
 The official account's message endpoint (WECHAT.md, "Official-account callback"). It answers in
-milliseconds and never calls the WeChat API. A wrong signature gets 403 and nothing else happens;
-anything wrong after the signature check (size, XML, encryption, a failing handler) is logged
-without personal data and answered ``success``, which ends WeChat's retries quietly: never an
-error page, never a 500.
+milliseconds and never calls the WeChat API. A wrong signature gets 403 and nothing else happens,
+and so does a plain message while an AES key is configured (only ``msg_signature`` vouches for a
+body then). Anything wrong after the signature check (size, XML, encryption, a failing handler)
+is logged without personal data and answered ``success``, which ends WeChat's retries quietly:
+never an error page, never a 500.
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 """
 
@@ -48,6 +49,14 @@ def receive():
     args = request.args  # one trip through the request proxy; the query is parsed once
     if not _query_signed(args):
         return _forbidden()
+    safe_mode = bool(current_app.config.get("WECHAT_AES_KEY"))
+    if safe_mode and (args.get("encrypt_type", "").lower() != "aes" or not args.get("msg_signature")):
+        # With a key configured, WeChat sends every message encrypted (safe and compatible modes
+        # alike), so only msg_signature vouches for a body. The query's signature covers no body
+        # and can be replayed from any log that saw it: a plain body under it is a forgery. 403,
+        # as for a bad signature: nothing is read, and a console left in plain mode shows itself
+        # (WeChat tells the user the account is unavailable) instead of being swallowed.
+        return _forbidden("plain message refused in safe mode")
     if not _fresh(args["timestamp"]):
         # A signed request replayed later than the dedupe memory lasts would act again: refuse it.
         log.warning("wechat callback: timestamp outside ±%d s; answered success", DEDUPE_SECONDS)
@@ -58,7 +67,7 @@ def receive():
         return _success()
     crypto = None
     try:
-        if args.get("encrypt_type", "raw").lower() == "aes":
+        if safe_mode or args.get("encrypt_type", "raw").lower() == "aes":
             encrypted = xmlsafe.encrypted_part(raw)
             if not _signature_ok(args, args.get("msg_signature"), encrypted):
                 return _forbidden()
@@ -120,8 +129,8 @@ def _fresh(timestamp: str) -> bool:
     return abs(clock.timestamp() - int(timestamp)) <= DEDUPE_SECONDS
 
 
-def _forbidden() -> Response:
-    log.warning("wechat callback: bad or missing signature from %s", request.remote_addr)
+def _forbidden(reason: str = "bad or missing signature") -> Response:
+    log.warning("wechat callback: %s from %s", reason, request.remote_addr)
     return Response("forbidden", status=403, mimetype="text/plain")
 
 
