@@ -166,7 +166,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUSH_RETRY_BASE_SECONDS": float(os.environ.get("PUSH_RETRY_BASE_SECONDS", "10")),
         # How often beat writes the followers the callback noted in Redis (tasks/schedule.py).
         "CONTACTS_FLUSH_SECONDS": _positive_seconds("CONTACTS_FLUSH_SECONDS", "30"),
+        # Every Redis connection of a web request gives up after this long (seconds): with Redis
+        # unreachable a request degrades at once instead of waiting (README, "When Redis is down").
+        "REDIS_SOCKET_TIMEOUT": float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: the limits of each view hold in this process's memory until it is back (so
+        # sign-in and binding still answer, each worker counting on its own).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # /healthz: a token (header X-Health-Token) that shows the operator the details (errors,
+        # worker names); without it, or a request from the loopback, only the status words.
+        "HEALTH_TOKEN": os.environ.get("HEALTH_TOKEN") or None,
+        # How long /healthz reuses its worker ping (the one slow check).
+        "HEALTH_WORKERS_CACHE_SECONDS": _positive_seconds("HEALTH_WORKERS_CACHE_SECONDS", "10"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": 3600,
         # flask-smorest: the mini-program API's OpenAPI document and browsable docs.

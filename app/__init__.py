@@ -32,7 +32,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import privacy
-    from app.extensions import cache, csrf, db, limiter, migrate, redis_client
+    from app.extensions import cache, csrf, db, limiter, migrate, redis_client, redis_timeouts
 
     privacy.configure(app.config["DATA_ENCRYPTION_KEY"], app.config.get("DATA_HASH_KEY"))
     db.init_app(app)
@@ -43,7 +43,12 @@ def register_extensions(app: Flask) -> None:
             "CACHE_TYPE": "RedisCache",
             "CACHE_REDIS_URL": app.config["REDIS_URL"],
             "CACHE_KEY_PREFIX": app.config.get("CACHE_KEY_PREFIX", "cwt:"),
-            "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+            "CACHE_OPTIONS": redis_timeouts(app.config),
+        }
+        # limits passes these to redis-py too; a test's key_prefix is kept.
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            **redis_timeouts(app.config),
+            **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }
     else:
         cache_config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
