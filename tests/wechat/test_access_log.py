@@ -27,7 +27,10 @@ def test_gunicorn_from_the_project_root_logs_no_query_string(tmp_path):
     port, log = _free_port(), tmp_path / "access.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "APP_ENV")}
     env["INSTANCE_PATH"] = str(tmp_path)
-    cmd = [str(GUNICORN), "--workers", "1", "--bind", f"127.0.0.1:{port}", "--access-logfile", str(log), "wsgi:app"]
+    # As make run's flags, plus --no-control-socket: gunicorn's default one in ~/.gunicorn would
+    # clash with another gunicorn on this machine (bench/server.py says the same).
+    flags = ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--access-logfile", str(log)]
+    cmd = [str(GUNICORN), *flags, "wsgi:app"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     query = {
         "signature": "5f4dcc3b5aa765d61d8327deb882cf99deadbeef",
