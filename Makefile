@@ -10,7 +10,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist processes per stack; each has its own database, Redis prefix and live server.
 TEST_WORKERS ?= 2
 
-.PHONY: run test bench deps dev-deps assets font chromium lint test-embedded test-production worker beat migrate clean
+.PHONY: run test bench deps dev-deps assets font chromium lint fuzz test-embedded test-production worker beat migrate clean
 
 run: deps assets font  ## Install, migrate, load the demo village once, serve on :5000
 	$(FLASK) db upgrade
@@ -25,11 +25,17 @@ run: deps assets font  ## Install, migrate, load the demo village once, serve on
 	@# One process, several threads: the embedded default keeps its page cache in memory.
 	$(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
-test: dev-deps assets font chromium lint test-embedded test-production  ## The whole suite, both stacks
+test: dev-deps assets font chromium lint fuzz test-embedded test-production  ## The whole suite, both stacks
 
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -c pyproject.toml -q -r .
+
+fuzz:  ## The callback's body parser under atheris for 20 s (fixed seed); fails on any unexpected exception
+	rm -rf instance/fuzz && mkdir -p instance/fuzz/corpus
+	$(BIN)/python tests/fuzz/fuzz_callback.py -seed=1 -max_total_time=20 -artifact_prefix=instance/fuzz/ \
+		instance/fuzz/corpus tests/fuzz/corpus
 
 test-embedded:  ## SQLite, in-memory cache, no Redis
 	@echo "== tests on the embedded default (SQLite, no Redis) =="

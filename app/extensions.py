@@ -42,7 +42,14 @@ class RedisClient:
         import redis
 
         url = app.config.get("REDIS_URL")
-        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) if url else None
+        self.client = redis.Redis.from_url(url, **redis_timeouts(app.config)) if url else None
+
+
+def redis_timeouts(config) -> dict:
+    """Connect and read timeouts for every Redis connection a request makes (REDIS_SOCKET_TIMEOUT):
+    short, so an unreachable Redis costs a request a fraction of a second, not seconds."""
+    seconds = config.get("REDIS_SOCKET_TIMEOUT", 0.5)
+    return {"socket_timeout": seconds, "socket_connect_timeout": seconds}
 
 
 redis_client = RedisClient()

@@ -25,7 +25,6 @@ import re
 import secrets
 import shutil
 import signal
-import string
 import sys
 import tempfile
 import time
@@ -57,13 +56,12 @@ TROUBLE = re.compile(r"WORKER TIMEOUT|Traceback|ERROR|CRITICAL|wechat callback:"
 
 
 def wechat_env() -> dict:
-    """A made-up account shaped like a real one (appid, 43-character EncodingAESKey …)."""
-    letters = string.ascii_letters + string.digits
+    """A made-up account shaped like a real one in 明文模式 (plain mode): no EncodingAESKey, since
+    with one the callback takes encrypted pushes only and callback.lua sends plain bodies."""
     return {
         "WECHAT_APPID": "wx" + secrets.token_hex(8),
         "WECHAT_SECRET": secrets.token_hex(16),
         "WECHAT_TOKEN": secrets.token_urlsafe(24).replace("-", "x").replace("_", "y"),
-        "WECHAT_AES_KEY": "".join(secrets.choice(letters) for _ in range(43)),
         "MP_APPID": "wx" + secrets.token_hex(8),
         "MP_SECRET": secrets.token_hex(16),
         "WECHAT_API_BASE": "http://127.0.0.1:9",  # discard port: nothing may call the platform here

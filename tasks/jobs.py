@@ -19,7 +19,7 @@ def backoff(retries: int, first: float = 10.0) -> float:
     broker's visibility timeout, or Redis would hand the waiting task to a second worker.
     """
     base = min(240.0, first * 2**retries)
-    return base + random.uniform(0, base * 0.3)  # noqa: S311  (jitter, not security)
+    return base + random.uniform(0, base * 0.3)  # noqa: S311  # nosec B311  # jitter, not security
 
 
 @shared_task(name="push.deliver", bind=True, max_retries=MAX_RETRIES)

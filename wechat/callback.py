@@ -1,10 +1,11 @@
 """``GET/POST /wechat/callback``: verify → decrypt → parse → dedupe → dispatch → reply.
 
 The official account's message endpoint (WECHAT.md, "Official-account callback"). It answers in
-milliseconds and never calls the WeChat API. A wrong signature gets 403 and nothing else happens;
-anything wrong after the signature check (size, XML, encryption, a failing handler) is logged
-without personal data and answered ``success``, which ends WeChat's retries quietly: never an
-error page, never a 500.
+milliseconds and never calls the WeChat API. A wrong signature gets 403 and nothing else happens,
+and so does a plain message while an AES key is configured (only ``msg_signature`` vouches for a
+body then). Anything wrong after the signature check (size, XML, encryption, a failing handler)
+is logged without personal data and answered ``success``, which ends WeChat's retries quietly:
+never an error page, never a 500.
 https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 """
 
@@ -48,6 +49,14 @@ def receive():
     args = request.args  # one trip through the request proxy; the query is parsed once
     if not _query_signed(args):
         return _forbidden()
+    safe_mode = bool(current_app.config.get("WECHAT_AES_KEY"))
+    if safe_mode and (args.get("encrypt_type", "").lower() != "aes" or not args.get("msg_signature")):
+        # With a key configured, WeChat sends every message encrypted (safe and compatible modes
+        # alike), so only msg_signature vouches for a body. The query's signature covers no body
+        # and can be replayed from any log that saw it: a plain body under it is a forgery. 403,
+        # as for a bad signature: nothing is read, and a console left in plain mode shows itself
+        # (WeChat tells the user the account is unavailable) instead of being swallowed.
+        return _forbidden("plain message refused in safe mode")
     if not _fresh(args["timestamp"]):
         # A signed request replayed later than the dedupe memory lasts would act again: refuse it.
         log.warning("wechat callback: timestamp outside ±%d s; answered success", DEDUPE_SECONDS)
@@ -56,14 +65,10 @@ def receive():
     if raw is None:
         log.warning("wechat callback: body over %d bytes; answered success", xmlsafe.MAX_BODY)
         return _success()
-    crypto = None
     try:
-        if args.get("encrypt_type", "raw").lower() == "aes":
-            encrypted = xmlsafe.encrypted_part(raw)
-            if not _signature_ok(args, args.get("msg_signature"), encrypted):
-                return _forbidden()
-            crypto, raw = _decrypt(args, encrypted)
-        message = xmlsafe.read_message(raw)
+        crypto, message = read_body(raw, args, current_app.config)
+    except BadSignature:
+        return _forbidden()
     except xmlsafe.UnsafeXML as exc:
         log.warning("wechat callback: %s; answered success", exc)
         return _success()
@@ -96,12 +101,15 @@ def receive():
 
 
 def _sha1_sorted(*parts: str) -> str:
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 (WeChat's protocol)
+    # WeChat's protocol signs with SHA-1; the value is compared, never used as a key or a password.
+    joined = "".join(sorted(parts)).encode()
+    digest = hashlib.sha1(joined)  # noqa: S324  # nosec B324  # WeChat's protocol
+    return digest.hexdigest()
 
 
-def _signature_ok(args, signature: str | None, *extra: str) -> bool:
+def _signature_ok(config, args, signature: str | None, *extra: str) -> bool:
     """sha1 of the sorted token, timestamp, nonce (and ``Encrypt``), compared in constant time."""
-    token = current_app.config.get("WECHAT_TOKEN")
+    token = config.get("WECHAT_TOKEN")
     if not token or not signature:
         return False
     expected = _sha1_sorted(token, args["timestamp"], args["nonce"], *extra)
@@ -112,7 +120,7 @@ def _query_signed(args) -> bool:
     # timestamp and nonce go back into an encrypted reply: keep them to harmless characters.
     if not _TIMESTAMP.match(args.get("timestamp", "")) or not _QUERY_VALUE.match(args.get("nonce", "")):
         return False
-    return _signature_ok(args, args.get("signature"))
+    return _signature_ok(current_app.config, args, args.get("signature"))
 
 
 def _fresh(timestamp: str) -> bool:
@@ -120,8 +128,8 @@ def _fresh(timestamp: str) -> bool:
     return abs(clock.timestamp() - int(timestamp)) <= DEDUPE_SECONDS
 
 
-def _forbidden() -> Response:
-    log.warning("wechat callback: bad or missing signature from %s", request.remote_addr)
+def _forbidden(reason: str = "bad or missing signature") -> Response:
+    log.warning("wechat callback: %s from %s", reason, request.remote_addr)
     return Response("forbidden", status=403, mimetype="text/plain")
 
 
@@ -130,6 +138,24 @@ def _success() -> Response:
 
 
 # --------------------------------------------------------------------------- body and crypto
+
+
+class BadSignature(Exception):
+    """``msg_signature`` does not cover the body's ``Encrypt`` field: answered 403."""
+
+
+def read_body(raw: bytes, args, config) -> tuple[WeChatCrypto | None, BaseMessage]:
+    """The message a body of a signed request holds, and the crypto that opened it (None for a
+    plain one). Encrypted when the account has a key or the request says so; the caller refused
+    plain requests to a keyed account already. Raises ``BadSignature`` or ``xmlsafe.UnsafeXML``
+    and nothing else (tests/fuzz/fuzz_callback.py holds it to that)."""
+    if not (config.get("WECHAT_AES_KEY") or args.get("encrypt_type", "raw").lower() == "aes"):
+        return None, xmlsafe.read_message(raw)
+    encrypted = xmlsafe.encrypted_part(raw)
+    if not _signature_ok(config, args, args.get("msg_signature"), encrypted):
+        raise BadSignature
+    crypto, plain = _decrypt(config, args, encrypted)
+    return crypto, xmlsafe.read_message(plain)
 
 
 def _read_body() -> bytes | None:
@@ -150,10 +176,9 @@ def _crypto(token: str, aes_key: str, appid: str) -> WeChatCrypto:
     return WeChatCrypto(token, aes_key, appid)
 
 
-def _decrypt(args, encrypted: str) -> tuple[WeChatCrypto, str]:
+def _decrypt(config, args, encrypted: str) -> tuple[WeChatCrypto, str]:
     """Decrypt with the current key, then the previous one (rotation); the key that worked
     encrypts the reply. The signature over ``Encrypt`` was checked already."""
-    config = current_app.config
     for setting in ("WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS"):
         if not config.get(setting):
             continue

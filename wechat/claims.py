@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
+from flask import current_app
 
 from app.extensions import redis_client
 
 log = logging.getLogger(__name__)
-PREFIX = "cwt:claim:"
+PREFIX = "claim:"  # after CACHE_KEY_PREFIX, as every Redis key of the app ("cwt:claim:…" by default)
 _local: dict[str, str] = {}
 # Delete the claim only if it is still ours (it may have expired and been taken meanwhile).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -35,7 +36,8 @@ def claim(name: str, owner: str, seconds: int) -> Iterator[bool]:
             if holder == owner:
                 _local.pop(name, None)
         return
-    key = PREFIX + name
+    # Two deployments (or two test runs) sharing a Redis must not hold each other's claims.
+    key = current_app.config.get("CACHE_KEY_PREFIX", "cwt:") + PREFIX + name
     try:
         held = bool(r.set(key, owner, nx=True, ex=seconds)) or (
             r.get(key) == owner.encode() and bool(r.set(key, owner, ex=seconds))  # our own, taken over

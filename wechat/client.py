@@ -208,7 +208,7 @@ class Client(WeChatClient):
                 if error.errcode != RATE_LIMITED or limited >= RATE_LIMIT_TRIES:
                     raise
                 pause = float(self._app.config.get("WECHAT_RATE_LIMIT_BACKOFF", 0.5))
-                time.sleep(pause * (1 + random.random()))  # jitter, so workers do not retry in step
+                time.sleep(pause * (1 + random.random()))  # nosec B311  # jitter, so workers do not retry in step
 
     def _handle_result(self, res, method=None, url=None, result_processor=None, **kwargs):
         """Decode; raise ``WechatError`` on a non-zero errcode — never refetch or recurse here."""

@@ -3,8 +3,9 @@
 Redis in production (one atomic ``SET key 1 NX EX n``, keys under the cache's prefix), sent on a
 connection each thread keeps to itself (``_Line``); in the embedded default, which is one
 process, a dict with expiry times in this process.
-Every call degrades to "not claimed yet" when the store is down: doing something twice is the
-lesser harm for the callback than refusing to do it.
+When Redis is down, marks fall back to this process's memory (the embedded default's dict):
+a retry that reaches the same worker is still recognised, one that reaches another worker is
+handled again. Doing something twice is the lesser harm for the callback than refusing to do it.
 
 Also a shared set (``add_member`` / ``pop_members``, Redis only): the callback notes followers
 there and a periodic task writes them (``wechat.contacts``).
@@ -36,8 +37,8 @@ def claim(key: str, seconds: int) -> bool:
         # mark that never expires if the worker dies between them.)
         return _line.command(client, "SET", _prefixed(key), 1, "NX", "EX", seconds) is not None
     except Exception:
-        log.warning("wechat: shared marks unavailable; %s not claimed", key.split(":", 2)[1])
-        return True
+        log.warning("wechat: shared marks unavailable; %s claimed in this process only", key.split(":", 2)[1])
+        return _local.claim(key, seconds)
 
 
 def add_member(key: str, member: str) -> bool:
@@ -75,14 +76,14 @@ def pop_members(key: str, count: int) -> list[str]:
 
 def release(key: str) -> None:
     """Remove the mark, so the next claim succeeds."""
+    _local.release(key)  # the embedded default's mark, or one a claim fell back to
+    client = redis_client.client
+    if client is None:
+        return
     try:
-        client = redis_client.client
-        if client is None:
-            _local.release(key)
-        else:
-            _line.command(client, "DEL", _prefixed(key))
+        _line.command(client, "DEL", _prefixed(key))
     except Exception:
-        log.warning("wechat: shared marks unavailable; %s not released", key.split(":", 2)[1])
+        log.warning("wechat: shared marks unavailable; %s released in this process only", key.split(":", 2)[1])
 
 
 class _Line(threading.local):

@@ -9,6 +9,7 @@ many; every outcome is audited. Use it through ``app.services.identity``.
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -24,11 +25,15 @@ from app.services import audit, clock, codes, outbox
 from app.services.clock import VILLAGE_TZ
 from app.services.validators import _ascii, clean_name, clean_phone
 
+log = logging.getLogger(__name__)
 _OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LAST6 = re.compile(r"[0-9]{5}[0-9X]")
 NO_MATCH_ID = "没有找到匹配的村民，请核对姓名和身份证后6位"
 NO_MATCH_PHONE = "没有找到匹配的村民，请核对户码和手机号"
 LOCKED = "尝试次数太多，请30分钟后再试，或请村干部帮忙"
+# The failure counters are what makes guessing a villager's ID digits slow. Without them (Redis
+# down) no proof is checked at all: binding by a cadre's approval still works.
+COUNTERS_DOWN = "现在暂时无法核对身份，请稍后再试，或选择“请村干部确认”。"
 ALREADY_BOUND = "你的微信已经绑定了村民。如需换绑，请先解除绑定。"
 TAKEN = "这位村民已经绑定了别的微信。如需更换，请先在原来的微信上解除绑定，或请村干部帮忙。"
 AMBIGUOUS = "登记信息对应到不止一位村民，请用“请村干部确认”办理。"
@@ -107,7 +112,12 @@ def _count(key: str) -> int:
 
 
 def _refuse_if_locked(identity: WechatIdentity, target: str, method: str, **detail) -> None:
-    if any(cache.get(f"{key}:lock") for key in _keys(identity.openid, target)):
+    try:
+        locked = any(cache.get(f"{key}:lock") for key in _keys(identity.openid, target))
+    except Exception:  # the counters' store is down: fail closed, before any proof is checked
+        log.warning("binding: failure counters unavailable; proof by %s refused", method)
+        raise ValidationError(COUNTERS_DOWN) from None
+    if locked:
         audit.record(f"wechat:{identity.id}", "identity.bind_locked", method=method, **detail)
         db.session.commit()
         raise ValidationError(LOCKED)
@@ -116,14 +126,18 @@ def _refuse_if_locked(identity: WechatIdentity, target: str, method: str, **deta
 def _fail(identity: WechatIdentity, target: str, method: str, message: str, **detail) -> None:
     """Count, audit and commit a failed proof, then raise the one vague message."""
     own, shared = _keys(identity.openid, target)
-    failures = _count(own)
-    if failures >= MAX_FAILURES:
-        cache.set(f"{own}:lock", 1, timeout=WINDOW)
-    if _count(shared) >= MAX_TARGET_FAILURES:
-        cache.set(f"{shared}:lock", 1, timeout=WINDOW)
+    try:
+        failures = _count(own)
+        if failures >= MAX_FAILURES:
+            cache.set(f"{own}:lock", 1, timeout=WINDOW)
+        if _count(shared) >= MAX_TARGET_FAILURES:
+            cache.set(f"{shared}:lock", 1, timeout=WINDOW)
+    except Exception:  # went down since the lock check: the failure is still audited below
+        log.warning("binding: failure counters unavailable; failure not counted")
+        failures, message = None, COUNTERS_DOWN
     audit.record(f"wechat:{identity.id}", "identity.bind_failed", method=method, failures=failures, **detail)
     db.session.commit()
-    raise ValidationError(LOCKED if failures >= MAX_FAILURES else message)
+    raise ValidationError(LOCKED if failures is not None and failures >= MAX_FAILURES else message)
 
 
 # --- binding ------------------------------------------------------------------------------
@@ -203,7 +217,10 @@ def bind(identity: WechatIdentity, villager: Villager, *, actor: str, action: st
     except Exception:
         db.session.rollback()
         raise
-    cache.delete(f"bind:o:{identity.openid}:n")
+    try:
+        cache.delete(f"bind:o:{identity.openid}:n")
+    except Exception:  # bound all the same; the count expires on its own
+        log.warning("binding: failure counters unavailable; count left to expire")
     return villager
 
 

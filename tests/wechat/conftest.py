@@ -9,8 +9,10 @@ from wechat import contacts
 
 
 @pytest.fixture
-def wechat(client, app):
-    """Posts plain-mode callbacks, signed as WeChat signs them."""
+def wechat(client, app, monkeypatch):
+    """Posts plain-mode callbacks, signed as WeChat signs them, to an account without an AES key
+    (the console's 明文模式): with a key the callback takes encrypted messages only."""
+    monkeypatch.setitem(app.config, "WECHAT_AES_KEY", None)
     return WeChat(client, app.config)
 
 

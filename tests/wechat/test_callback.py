@@ -13,8 +13,8 @@ from app.extensions import db as database
 from app.models import WechatIdentity
 from app.services import identity
 from tests.conftest import PUBLIC_BASE_URL, production_stack
-from tests.helpers import code_of, make_household
-from tests.wechat.wx import WeChat, event_xml, openid, text_xml
+from tests.helpers import award, code_of, make_household
+from tests.wechat.wx import URL, WeChat, event_xml, openid, text_xml
 from wechat import contacts, scenes
 
 OTHER_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
@@ -127,6 +127,53 @@ def test_forged_msg_signature_is_403_and_stores_nothing(safe_wechat, db):
     assert identities() == 0
 
 
+# --------------------------------------------------------------------------- safe mode only
+
+
+def test_a_captured_signed_query_with_a_forged_plain_body_is_refused(safe_wechat, db, caplog):
+    """The probe's attack: the query of a genuine encrypted push (signature, timestamp, nonce,
+    openid, msg_signature: all in an access log) replayed with a plain body of the attacker's."""
+    household = make_household()
+    award(household, 7)
+    villager = household.members[0]
+    victim = openid()
+    row = identity.touch(victim, subscribed=True)
+    row.villager_id = villager.id
+    database.session.commit()
+    genuine = safe_wechat.post(event_xml(openid(), "unsubscribe"))  # any real push
+    assert genuine.status_code == 200
+    captured = dict(safe_wechat.last_query)
+    before = identities()
+
+    stranger = openid()
+    forged = [
+        event_xml(stranger, "subscribe", "qrscene_" + scan(household)),  # would create an identity
+        text_xml(victim, "积分"),  # would answer with the villager's name and points
+    ]
+    with caplog.at_level(logging.WARNING, logger="wechat.callback"):
+        for body in forged:
+            # Without the safe-mode parameters (a plain request in form): refused outright. As
+            # captured: the body has no Encrypt for msg_signature to cover, so nothing is read and
+            # the answer is the quiet `success` of any unreadable envelope.
+            plain_query = {k: v for k, v in captured.items() if k not in ("encrypt_type", "msg_signature")}
+            for query, expected in ((plain_query, (403, "forbidden")), (captured, (200, "success"))):
+                response = safe_wechat.client.post(URL, query_string=query, data=body, content_type="text/xml")
+                assert (response.status_code, response.get_data(as_text=True)) == expected
+    assert identities() == before
+    assert database.session.scalar(select(WechatIdentity).where(WechatIdentity.openid == stranger)) is None
+    assert "plain message refused in safe mode" in caplog.text
+
+
+def test_in_safe_mode_a_freshly_signed_plain_push_is_refused(app, client, db):
+    """Even a correct query signature does not vouch for a plain body once a key is configured."""
+    household = make_household()
+    plain = WeChat(client, app.config)  # signs as WeChat does, but does not encrypt
+    response = plain.post(event_xml(openid(), "subscribe", "qrscene_" + scan(household)))
+    assert response.status_code == 403
+    assert plain.post(text_xml(openid(), "帮助"), encrypt_type="aes").status_code == 403  # no msg_signature
+    assert identities() == 0
+
+
 def test_missing_token_refuses_everything(wechat, app, db, monkeypatch):
     monkeypatch.setitem(app.config, "WECHAT_TOKEN", None)
     assert wechat.post(event_xml(openid(), "subscribe")).status_code == 403
@@ -182,15 +229,17 @@ def test_different_events_in_the_same_second_both_count(wechat, db):
 
 def test_a_failed_handler_lets_the_retry_run_again(wechat, db, monkeypatch):
     body = event_xml(openid(), "subscribe", create_time=1764400001)
+    real_touch = identity.touch
     monkeypatch.setattr(identity, "touch", lambda *a, **kw: 1 / 0)
     assert wechat.post(body).get_data(as_text=True) == "success"
-    monkeypatch.undo()
+    monkeypatch.setattr(identity, "touch", real_touch)  # (undo() would also restore the AES key)
     assert wechat.reply(wechat.post(body))["MsgType"] == "text"
     assert identities() == 1
 
 
 @pytest.mark.skipif(not production_stack(), reason="atomic across workers needs Redis (SET NX)")
-def test_concurrent_retries_have_one_effect(app, db):
+def test_concurrent_retries_have_one_effect(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "WECHAT_AES_KEY", None)  # plain mode: the body is posted as is
     household = make_household()
     body = event_xml(openid(), "subscribe", "qrscene_" + scan(household), create_time=1764400002)
     sender = WeChat(app.test_client(), app.config)
@@ -213,15 +262,14 @@ def test_concurrent_retries_have_one_effect(app, db):
 # --------------------------------------------------------------------------- hostile and broken bodies
 
 
+@pytest.mark.parametrize("mode", ["wechat", "safe_wechat"], ids=["plain", "encrypted"])
 @pytest.mark.parametrize("template", [BILLION_LAUGHS, XXE, LOWER_ENTITY], ids=["laughs", "xxe", "lower"])
-def test_entity_bodies_are_answered_success_and_store_nothing(wechat, safe_wechat, db, caplog, template):
+def test_entity_bodies_are_answered_success_and_store_nothing(request, db, caplog, template, mode):
     sender = openid()
     body = template.format(sender=sender)
     with caplog.at_level(logging.WARNING, logger="wechat.callback"):
-        plain = wechat.post(body)
-        encrypted = safe_wechat.post(body)
-    for response in (plain, encrypted):
-        assert (response.status_code, response.get_data(as_text=True)) == (200, "success")
+        response = request.getfixturevalue(mode).post(body)
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "success")
     assert identities() == 0
     assert "DOCTYPE/ENTITY" in caplog.text
     assert sender not in caplog.text and "passwd" not in caplog.text
@@ -244,9 +292,14 @@ def test_entity_bodies_are_answered_success_and_store_nothing(wechat, safe_wecha
     ],
     ids=["empty", "truncated", "text", "no-fields", "missing", "odd-openid", "odd-msgid", "utf16", "binary"],
 )
-def test_malformed_bodies_are_answered_success(wechat, safe_wechat, db, body):
-    for response in (wechat.post(body), safe_wechat.post_envelope(safe_wechat.encrypt(body.decode("latin-1")))):
-        assert (response.status_code, response.get_data(as_text=True)) == (200, "success")
+@pytest.mark.parametrize("mode", ["plain", "encrypted"])
+def test_malformed_bodies_are_answered_success(request, db, body, mode):
+    if mode == "plain":
+        response = request.getfixturevalue("wechat").post(body)
+    else:
+        safe_wechat = request.getfixturevalue("safe_wechat")
+        response = safe_wechat.post_envelope(safe_wechat.encrypt(body.decode("latin-1")))
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "success")
     assert identities() == 0
 
 

@@ -167,3 +167,29 @@ def test_accounts_without_web_oauth_point_to_the_mini_program(app, client, monke
     start = client.get(unquote(client.get("/me").headers["Location"]))
     assert start.status_code == 200 and "小程序" in start.get_data(as_text=True)
     assert "小程序" in client.get("/wechat/oauth/callback?code=x&state=y").get_data(as_text=True)
+
+
+def test_with_the_code_memory_down_sign_in_works_and_the_platform_still_refuses_a_spent_code(base, monkeypatch):
+    """Redis down: the callback cannot remember spent codes, so WeChat's one-use rule decides."""
+    import redis
+
+    from wechat import oauth
+
+    class Unreachable:
+        def add(self, *args, **kwargs):
+            raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(oauth, "cache", Unreachable())
+    browser, openid = wechat_user(base)
+    page = browser.get(f"{base}/me", timeout=10)
+    assert page.status_code == 200 and urlsplit(page.url).path == "/me"
+    spent = query(page.history[3].url)["code"]
+    other = requests.Session()
+    state = query(other.get(f"{base}/wechat/oauth/start", allow_redirects=False, timeout=10).headers["Location"])[
+        "state"
+    ]
+    again = other.get(
+        f"{base}/wechat/oauth/callback", params={"code": spent, "state": state}, allow_redirects=False, timeout=10
+    )
+    assert again.status_code == 400 and "失效" in again.text
+    assert other.get(f"{base}/me", allow_redirects=False, timeout=10).status_code == 302

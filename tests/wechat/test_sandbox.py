@@ -582,6 +582,8 @@ def test_control_event_posts_a_scan_to_the_callback_and_makes_the_user_follow(sa
     assert sandbox.state()["users"][0]["follows"] is True
     again = sandbox.control("event", {"openid": user["openid"], "action": "scan", "code": code_of(household)})
     assert parse_message(opened(again["request"]["query"], again["request"]["body"])).event == "scan"
+    # Not asked to encrypt, but the account has an AES key: the callback takes nothing else.
+    assert again["request"]["query"]["encrypt_type"] == "aes" and again["encrypted"] is True
 
 
 def test_simulator_page_scans_a_plaque_as_the_chosen_user(sandbox, db):

@@ -79,6 +79,9 @@ def act(user: dict, action: str, *, encrypt: bool = False, repeat: int = 1, **pa
         users.set_follows(user, action == "subscribe")
     else:
         raise ValueError(f"不支持的操作：{action}")
+    # With an AES key the app's callback takes encrypted pushes only (safe mode), as the real
+    # account set to 安全模式 does: the sandbox then always encrypts, whatever was asked.
+    encrypt = encrypt or bool(_keys()["aes_key"])
     keys = _keys() if encrypt else {"token": _keys()["token"]}
     query, body = events.build_event_request(xml, openid=user["openid"], **keys)
     result = events.exchange(callback_base(), query, body, repeat=repeat, **keys)
