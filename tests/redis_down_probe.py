@@ -80,6 +80,7 @@ def main() -> None:
     out["openid"] = openid()
     with villager.session_transaction() as session:
         session["openid"] = out["openid"]
+        session["openid_at"] = int(time.time())  # as the OAuth callback (remember_openid) writes it
     page = villager.get("/me/bind").get_data(as_text=True)
     csrf = re.search(r'name="id-csrf_token"[^>]*value="([^"]+)"', page).group(1)
     for label, digits in (("bind", last6), *(("bind_flood", "000000"),) * 10):  # BIND_LIMIT: 10 a minute
