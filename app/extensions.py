@@ -1,6 +1,7 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
 
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -28,6 +29,11 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 cache = Cache()
 csrf = CSRFProtect()
+# Compression only where a view asks for it (``@compress.compressed()``): the public household
+# page, which villagers open on weak 4G. Not app-wide: a compressed HTTPS page that holds a
+# secret (a CSRF token, a session's data) beside text an attacker can inject leaks the secret
+# through its length (BREACH); the household page holds neither.
+compress = Compress()
 # Limits are declared per view; storage is Redis in production (RATELIMIT_STORAGE_URI).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
