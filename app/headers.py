@@ -4,9 +4,10 @@
   under /static; the charts' numbers ride in a ``type="application/json"`` block, which is data,
   not script); style sheets from this site, plus the two ``<style>`` blocks that carry the
   request's nonce, and the villager style sheet inlined into every villager page, by its hash
-  (app/static_files.py: the household page is cached as HTML, so it cannot carry a nonce); ``style="…"`` attributes are allowed (``style-src-attr``: Bootstrap layouts
-  use them, and a style attribute cannot run code); images also as ``data:``/``blob:`` (Bootstrap's
-  icons, photo previews); ``frame-ancestors 'none'`` so no other site can frame a page (a
+  (app/static_files.py: the household page is cached as HTML, so it cannot carry a nonce);
+  ``style="…"`` attributes are allowed (``style-src-attr``: Bootstrap layouts use them, and a
+  style attribute cannot run code); images also as ``data:``/``blob:`` (Bootstrap's icons, photo
+  previews); ``frame-ancestors 'none'`` so no other site can frame a page (a
   villager's /me and bind forms, the back office) to trick a tap; forms post only here, or to
   WeChat's authorize page (the OAuth round trip).
 - ``X-Frame-Options: DENY`` for browsers that predate frame-ancestors; ``X-Content-Type-Options:

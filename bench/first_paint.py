@@ -93,7 +93,7 @@ def main() -> int:
                 for n in range(1, RUNS + 1):
                     fcp, size, requests = visit(browser, url)
                     results.append((fcp, size, requests))
-                    log(f"run {n}/{RUNS}: first contentful paint {fcp:.0f} ms, {size / 1024:.1f} KB in {requests} responses")
+                    log(f"run {n}/{RUNS}: first contentful paint {fcp:.0f} ms, {size / 1024:.1f} KB, {requests} loads")
             finally:
                 browser.close()
     finally:

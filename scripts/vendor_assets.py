@@ -26,8 +26,8 @@ import argparse
 import filecmp
 import json
 import logging
-import shutil
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -104,8 +104,7 @@ def check_package(node_modules: Path, name: str, locked: dict[str, str]) -> Path
     want = locked.get(name)
     if want and installed != want:
         raise VendorError(
-            f"{name} {installed} is installed but package-lock.json pins {want}: "
-            "run `npm ci --no-audit --no-fund`"
+            f"{name} {installed} is installed but package-lock.json pins {want}: run `npm ci --no-audit --no-fund`"
         )
     return pkg_dir
 

@@ -19,7 +19,10 @@ def test_echarts_is_loaded_only_on_the_charts_page_and_compressed(office_page):
     urls: dict[str, str] = {}
     wire: dict[str, int] = {}
     cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(urls.get(e["requestId"], "?"), int(e["encodedDataLength"])))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: wire.__setitem__(urls.get(e["requestId"], "?"), int(e["encodedDataLength"])),
+    )
     cdp.send("Network.enable")
     echarts: list = []
     page.on("response", lambda r: echarts.append(r) if "/echarts" in r.url else None)

@@ -36,7 +36,10 @@ def test_static_files_come_compressed_with_a_far_future_cache(app, client, filen
     # The URL carries the file's version, so a year's cache cannot serve an old copy after an upgrade.
     assert re.fullmatch(rf"/static/{re.escape(filename)}\?v=[0-9a-f]{{12}}", url), url
 
-    for asked, encoding, decode in (("gzip, deflate", "gzip", gzip.decompress), ("gzip, deflate, br", "br", brotli.decompress)):
+    for asked, encoding, decode in (
+        ("gzip, deflate", "gzip", gzip.decompress),
+        ("gzip, deflate, br", "br", brotli.decompress),
+    ):
         response = client.get(url, headers={"Accept-Encoding": asked})
         assert response.status_code == 200
         assert response.headers.get("Content-Encoding") == encoding, (filename, asked, response.headers)
