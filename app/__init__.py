@@ -39,7 +39,18 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import privacy
-    from app.extensions import cache, compress, csrf, db, limiter, migrate, redis_client, redis_timeouts
+    from app.extensions import (
+        cache,
+        compress,
+        compressed_copies,
+        compressed_copy_key,
+        csrf,
+        db,
+        limiter,
+        migrate,
+        redis_client,
+        redis_timeouts,
+    )
 
     privacy.configure(app.config["DATA_ENCRYPTION_KEY"], app.config.get("DATA_HASH_KEY"))
     db.init_app(app)
@@ -78,6 +89,8 @@ def register_extensions(app: Flask) -> None:
     app.extensions["limiter_hooks"] = (inject, release)
     app.session_interface = CookieSessionOnDemand()
     app.config.setdefault("COMPRESS_REGISTER", False)  # per view: see app/extensions.py
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", compressed_copies)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compressed_copy_key)
     compress.init_app(app)
 
 

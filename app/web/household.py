@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, render_template, request
+from flask import Response, g, render_template, request
 
 from app.extensions import compress
 from app.services.household_page import cached_view
@@ -33,6 +33,7 @@ def _render(view: dict) -> tuple[bytes, str]:
 @compress.compressed()
 def household(code: str):
     body, etag = cached_view(code, page_arg(), "html", _render)
+    g.compress_key = etag  # Flask-Compress keeps one compressed copy per page version
     # Revalidate each time (points change) but let an unchanged page cost a 304 on weak 4G.
     headers = {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
     # Flask-Compress sends the compressed page's ETag as "<etag>:gzip" (or :br, :zstd).

@@ -85,3 +85,22 @@ def test_back_office_pages_are_not_compressed(client, db):
     length would leak it (BREACH). Only their static files are compressed."""
     response = client.get("/admin/login", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert response.status_code == 200 and "Content-Encoding" not in response.headers
+
+
+def test_each_version_of_a_household_page_is_compressed_once(client, db, monkeypatch):
+    """Compressing on every visit would cost more than serving the cached page; a new version
+    (an award) is compressed afresh, never served from the old copy."""
+    import flask_compress.flask_compress as library
+
+    calls = []
+    real = library._compress_data
+    monkeypatch.setattr(library, "_compress_data", lambda *a: calls.append(a[2]) or real(*a))
+    home = make_household(members=3)
+    award(home, 2, reason="清理老水渠", category="志愿服务")
+    url, br = f"/h/{code_of(home)}", {"Accept-Encoding": "br"}
+    first, second = client.get(url, headers=br), client.get(url, headers=br)
+    assert first.headers["Content-Encoding"] == "br" and second.data == first.data
+    assert calls == ["br"]
+    award(home, 3, reason="照看留守儿童", category="公德美德")
+    third = client.get(url, headers=br)
+    assert calls == ["br", "br"] and "照看留守儿童" in brotli.decompress(third.data).decode()
