@@ -28,7 +28,6 @@ from whitenoise import WhiteNoise
 
 # Style sheets of ours that villager templates inline (base_villager.html).
 INLINE_CSS = ("css/villager.css",)
-YEAR = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE = 3600  # Swagger UI's files, linked by flask-smorest without ?v=
 UNVERSIONED_PREFIX = "/static/vendor/swagger-ui/"
 
@@ -45,9 +44,10 @@ def init_static(app: Flask, headers: dict[str, str]) -> None:
         app.wsgi_app,
         root=str(root),
         prefix=app.static_url_path,
-        max_age=UNVERSIONED_MAX_AGE,
+        # In debug, files change under a running server (and versions are computed once): no cache.
+        max_age=0 if app.debug else UNVERSIONED_MAX_AGE,
         # Every URL but Swagger UI's is versioned by content (see ``add_version``).
-        immutable_file_test=lambda _path, url: not url.startswith(UNVERSIONED_PREFIX),
+        immutable_file_test=lambda _path, url: not app.debug and not url.startswith(UNVERSIONED_PREFIX),
         add_headers_function=add_headers,
         allow_all_origins=False,  # nothing of ours is meant for other sites
         autorefresh=app.debug,
