@@ -90,3 +90,4 @@ chromium:  ## Headless browser tests use Debian's Chromium (no browser download)
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache .ruff_cache
+	find app/static \( -name '*.gz' -o -name '*.br' \) -delete
