@@ -75,7 +75,9 @@ $(BIN)/.dev-installed: requirements-dev.txt requirements.txt | $(BIN)/python
 	touch $(BIN)/.runtime-installed $@
 
 assets: app/static/vendor/.installed
-app/static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.py | $(BIN)/python
+# Also rerun when one of our own static files changes: its precompressed copies must follow it.
+OWN_STATIC := $(shell find app/static -path app/static/vendor -prune -o -type f ! -name '*.gz' ! -name '*.br' -print)
+app/static/vendor/.installed: package.json package-lock.json scripts/vendor_assets.py $(OWN_STATIC) | $(BIN)/python
 	npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/python scripts/vendor_assets.py
 	touch $@
@@ -88,3 +90,4 @@ chromium:  ## Headless browser tests use Debian's Chromium (no browser download)
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache .ruff_cache
+	find app/static \( -name '*.gz' -o -name '*.br' \) -delete

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_headers(app)
+    register_static(app)
     register_errorhandlers(app)
     register_commands(app)
     register_tasks(app)
@@ -38,7 +39,18 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import privacy
-    from app.extensions import cache, csrf, db, limiter, migrate, redis_client, redis_timeouts
+    from app.extensions import (
+        cache,
+        compress,
+        compressed_copies,
+        compressed_copy_key,
+        csrf,
+        db,
+        limiter,
+        migrate,
+        redis_client,
+        redis_timeouts,
+    )
 
     privacy.configure(app.config["DATA_ENCRYPTION_KEY"], app.config.get("DATA_HASH_KEY"))
     db.init_app(app)
@@ -76,6 +88,10 @@ def register_extensions(app: Flask) -> None:
         raise RuntimeError("Flask-Limiter's hooks are not where this factory expects them")
     app.extensions["limiter_hooks"] = (inject, release)
     app.session_interface = CookieSessionOnDemand()
+    app.config.setdefault("COMPRESS_REGISTER", False)  # per view: see app/extensions.py
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", compressed_copies)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compressed_copy_key)
+    compress.init_app(app)
 
 
 def _allow_photo_uploads() -> None:
@@ -126,6 +142,15 @@ def register_headers(app: Flask) -> None:
     from app.headers import init_headers
 
     init_headers(app)
+
+
+def register_static(app: Flask) -> None:
+    """WhiteNoise in front of the app for /static (compressed, long-cached); after the headers,
+    whose policy it copies."""
+    from app.headers import static_headers
+    from app.static_files import init_static
+
+    init_static(app, static_headers(app))
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,9 +3,11 @@
 - ``Content-Security-Policy``: scripts only from this site (every page's JavaScript is a file
   under /static; the charts' numbers ride in a ``type="application/json"`` block, which is data,
   not script); style sheets from this site, plus the two ``<style>`` blocks that carry the
-  request's nonce; ``style="…"`` attributes are allowed (``style-src-attr``: Bootstrap layouts
-  use them, and a style attribute cannot run code); images also as ``data:``/``blob:`` (Bootstrap's
-  icons, photo previews); ``frame-ancestors 'none'`` so no other site can frame a page (a
+  request's nonce, and the villager style sheet inlined into every villager page, by its hash
+  (app/static_files.py: the household page is cached as HTML, so it cannot carry a nonce);
+  ``style="…"`` attributes are allowed (``style-src-attr``: Bootstrap layouts use them, and a
+  style attribute cannot run code); images also as ``data:``/``blob:`` (Bootstrap's icons, photo
+  previews); ``frame-ancestors 'none'`` so no other site can frame a page (a
   villager's /me and bind forms, the back office) to trick a tap; forms post only here, or to
   WeChat's authorize page (the OAuth round trip).
 - ``X-Frame-Options: DENY`` for browsers that predate frame-ancestors; ``X-Content-Type-Options:
@@ -27,7 +29,12 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_talisman import Talisman
 
+from app.static_files import inline_css_hashes
+
 SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
+FRAME_OPTIONS = "DENY"
+REFERRER_POLICY = "same-origin"
+PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()", "browsing-topics": "()"}
 
 
 def policy(app: Flask, *, inline_script: bool = False) -> dict[str, str]:
@@ -37,7 +44,8 @@ def policy(app: Flask, *, inline_script: bool = False) -> dict[str, str]:
         "default-src": "'self'",
         "script-src": "'self' 'unsafe-inline'" if inline_script else "'self'",
         "style-src": "'self'",
-        "style-src-elem": "'self'",  # + the nonce (content_security_policy_nonce_in)
+        # + the nonce (content_security_policy_nonce_in) + the inlined villager style sheet
+        "style-src-elem": " ".join(["'self'", *inline_css_hashes(app)]),
         "style-src-attr": "'unsafe-inline'",
         "img-src": "'self' data: blob:",
         "font-src": "'self' data:",
@@ -54,15 +62,15 @@ def init_headers(app: Flask) -> None:
         app,
         content_security_policy=policy(app),
         content_security_policy_nonce_in=["style-src-elem"],
-        frame_options="DENY",
-        referrer_policy="same-origin",
+        frame_options=FRAME_OPTIONS,
+        referrer_policy=REFERRER_POLICY,
         force_https=False,
         strict_transport_security=True,
         strict_transport_security_include_subdomains=False,  # other hosts of the domain are not ours
         # Talisman would otherwise force these on; the app's own settings decide (config.py).
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
-        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()", "browsing-topics": "()"},
+        permissions_policy=PERMISSIONS_POLICY,
     )
     swagger = app.view_functions.get(SWAGGER_UI_ENDPOINT)
     if swagger is not None:  # a bound method there: wrapped, so it can carry Talisman's per-view options
@@ -73,3 +81,15 @@ def init_headers(app: Flask) -> None:
 
         swagger_ui.talisman_view_options = {"content_security_policy": policy(app, inline_script=True)}
         app.view_functions[SWAGGER_UI_ENDPOINT] = swagger_ui
+
+
+def static_headers(app: Flask) -> dict[str, str]:
+    """The same policy for the files WhiteNoise serves, which never pass through Talisman. Fixed
+    per file, so no HSTS here: every page over HTTPS sends it, and it covers the whole host."""
+    return {
+        "Content-Security-Policy": "; ".join(f"{k} {v}" for k, v in policy(app).items()),
+        "X-Frame-Options": FRAME_OPTIONS,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": REFERRER_POLICY,
+        "Permissions-Policy": ", ".join(f"{k}={v}" for k, v in PERMISSIONS_POLICY.items()),
+    }

@@ -90,7 +90,8 @@ def flask(env: dict, *args: str, timeout: float = 180) -> bytes:
 def household_codes(env: dict) -> list[str]:
     data = flask(env, "households", "export", "--format", "csv", "--by", "bench")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    codes = [row["户码"].strip() for row in rows if row.get("户码", "").strip()]
+    # The export guards spreadsheet cells: a code starting with "-" (base64url) comes out as "'-…".
+    codes = [row["户码"].strip().removeprefix("'") for row in rows if row.get("户码", "").strip()]
     if not codes:
         raise BenchError("households export gave no 户码 column / no codes")
     return codes

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: the household page vs /livez, then the WeChat callback (SCAN events), each on
-# gunicorn + PostgreSQL + Redis, then the charts at county scale (bench/charts.py). See bench/README.md.
-#   bash bench/run.sh                  all three
-#   bash bench/run.sh callback         only one (household_page | callback | charts)
+# gunicorn + PostgreSQL + Redis, then the charts at county scale (bench/charts.py), then the
+# household page's first paint on weak 4G in headless Chromium (bench/first_paint.py). See bench/README.md.
+#   bash bench/run.sh                  all four
+#   bash bench/run.sh callback         only one (household_page | callback | charts | first_paint)
 # Exit 0: every budget met; 1: a budget failed; 2: a benchmark could not run (the worst of the runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ export BENCH_DB="${BENCH_DB:-cwt_bench}"
 export BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/14}"
 
 benches=("$@")
-[[ ${#benches[@]} -gt 0 ]] || benches=(household_page callback charts)
+[[ ${#benches[@]} -gt 0 ]] || benches=(household_page callback charts first_paint)
 
 # A driver stops its gunicorn on any exit (finally + signal handlers + PR_SET_PDEATHSIG); this
 # shell passes TERM/HUP on to the running one and waits for its cleanup. Ctrl-C reaches it directly.
@@ -27,7 +28,7 @@ child=""
 trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null && wait "$child"; exit 2' TERM HUP
 worst=0
 for bench in "${benches[@]}"; do
-    case "$bench" in household_page | callback | charts) ;; *) echo "[bench] unknown benchmark: $bench" >&2; exit 2 ;; esac
+    case "$bench" in household_page | callback | charts | first_paint) ;; *) echo "[bench] unknown benchmark: $bench" >&2; exit 2 ;; esac
     # -m from the repo root: the drivers import their siblings as bench.settings, bench.server, ...
     # `timeout` is the last resort so a wedged run can never hang `make bench` (a run takes 2–3.5 min).
     rc=0

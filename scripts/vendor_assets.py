@@ -10,6 +10,11 @@ app/static/vendor/ that this script owns: files in it that are not in the manife
 removed, files already identical are left untouched (so running twice changes nothing).
 Other directories under app/static/vendor/ are never touched.
 
+Then every file under app/static (ours and the vendored ones) gets precompressed copies beside
+it, ``name.gz`` and ``name.br``, which WhiteNoise serves to browsers that accept them
+(app/static_files.py). A copy is rewritten only when it is missing or its source changed (the
+copies carry their source's modification time); a copy whose source is gone is removed.
+
 Exits non-zero with a message when node_modules is missing, a package is not installed, the
 installed version differs from package-lock.json (stale node_modules: run ``npm ci``), or a
 listed file is absent.
@@ -21,9 +26,12 @@ import argparse
 import filecmp
 import json
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
+
+from whitenoise.compress import Compressor
 
 log = logging.getLogger("vendor_assets")
 
@@ -96,8 +104,7 @@ def check_package(node_modules: Path, name: str, locked: dict[str, str]) -> Path
     want = locked.get(name)
     if want and installed != want:
         raise VendorError(
-            f"{name} {installed} is installed but package-lock.json pins {want}: "
-            "run `npm ci --no-audit --no-fund`"
+            f"{name} {installed} is installed but package-lock.json pins {want}: run `npm ci --no-audit --no-fund`"
         )
     return pkg_dir
 
@@ -114,7 +121,7 @@ def sync_package(pkg_dir: Path, dest: Path, files: list[str]) -> tuple[int, int]
     dest.mkdir(parents=True, exist_ok=True)
     copied = removed = 0
     for entry in dest.iterdir():
-        if entry.name not in sources:
+        if entry.name not in sources and not is_compressed_copy(entry):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
@@ -133,10 +140,42 @@ def sync_package(pkg_dir: Path, dest: Path, files: list[str]) -> tuple[int, int]
     return copied, removed
 
 
+COMPRESSED_SUFFIXES = (".gz", ".br")
+
+
+def is_compressed_copy(path: Path) -> bool:
+    return path.suffix in COMPRESSED_SUFFIXES and path.with_suffix("").is_file()
+
+
+def precompress(static: Path) -> tuple[int, int]:
+    """Write fresh .gz/.br copies of every compressible file under ``static``; (written, removed)."""
+    compressor = Compressor(quiet=True)
+    written = removed = 0
+    for path in sorted(p for p in static.rglob("*") if p.is_file()):
+        if path.suffix in COMPRESSED_SUFFIXES:
+            source = path.with_suffix("")
+            if not source.is_file() or not compressor.should_compress(source.name):
+                path.unlink()
+                removed += 1
+            continue
+        if not compressor.should_compress(path.name):
+            continue
+        mtime = path.stat().st_mtime
+        copies = [c for s in COMPRESSED_SUFFIXES if (c := Path(f"{path}{s}")).is_file()]
+        # (a copy that would not be smaller is never written: such files are simply retried)
+        if copies and all(c.stat().st_mtime == mtime for c in copies):
+            continue
+        for suffix in COMPRESSED_SUFFIXES:  # a copy the compressor finds not worth it must not stay stale
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        written += len(compressor.compress(os.fspath(path)))
+    return written, removed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--node-modules", type=Path, default=ROOT / "node_modules")
     parser.add_argument("--dest", type=Path, default=ROOT / "app" / "static" / "vendor")
+    parser.add_argument("--static", type=Path, default=ROOT / "app" / "static", help="precompress every file under it")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="vendor_assets: %(message)s")
@@ -156,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     except VendorError as exc:
         log.error("%s", exc)
         return 1
+    written, removed = precompress(args.static)
+    if not args.quiet:
+        log.info("%s: %d compressed copies written, %d stale ones removed", args.static, written, removed)
     return 0
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, render_template, request
+from flask import Response, g, render_template, request
 
+from app.extensions import compress
 from app.services.household_page import cached_view
 from app.web import web
 
@@ -29,11 +30,14 @@ def _render(view: dict) -> tuple[bytes, str]:
 
 
 @web.get("/h/<code>")
+@compress.compressed()
 def household(code: str):
     body, etag = cached_view(code, page_arg(), "html", _render)
+    g.compress_key = etag  # Flask-Compress keeps one compressed copy per page version
     # Revalidate each time (points change) but let an unchanged page cost a 304 on weak 4G.
     headers = {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
-    if etag in request.if_none_match:
+    # Flask-Compress sends the compressed page's ETag as "<etag>:gzip" (or :br, :zstd).
+    if etag in request.if_none_match or any(t.split(":")[0] == etag for t in request.if_none_match.as_set()):
         response = Response(status=304, headers=headers)
     else:
         response = Response(body, content_type="text/html; charset=utf-8", headers=headers)

@@ -215,9 +215,8 @@ def test_household_page_works_without_javascript(live_server, villager_page, sce
     assert first.status == 200
     assert page.locator("script").count() == 0  # nothing on the page needs JavaScript
 
-    # The styles really arrived and apply: WeUI and the villager sheet, large type.
-    assert responses.get(f"{live_server}/static/vendor/weui/weui.min.css") == 200, responses
-    assert responses.get(f"{live_server}/static/css/villager.css") == 200, responses
+    # The styles came inline (no style sheet to fetch on weak 4G) and apply: WeUI's cell, large type.
+    assert [url for url in responses if "/static/" in url] == [], responses
     assert page.locator(".v-entry").first.evaluate("e => getComputedStyle(e).display") == "flex"  # WeUI's cell
     body_px = float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"))
     assert body_px >= 18, f"body text is {body_px}px"
