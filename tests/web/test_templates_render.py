@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from flask import Flask, render_template
+from flask import Blueprint, Flask, render_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "app" / "templates"
@@ -25,6 +25,12 @@ SLOGAN = "乡村振兴强国梦 美丽大苍在行动"
 def app():
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config["TESTING"] = True
+    # The villager pages link to each other (rules, binding, 我的): stand-ins build those URLs.
+    web = Blueprint("web", __name__)
+    for rule, endpoint in (("/h/<code>", "household"), ("/h/<code>/rules", "rules"), ("/me", "me"),
+                           ("/me/bind", "me_bind")):  # fmt: skip
+        web.add_url_rule(rule, endpoint, lambda **_: "")
+    app.register_blueprint(web)
     return app
 
 
