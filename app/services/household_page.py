@@ -151,5 +151,5 @@ def rules_view(code: str) -> dict:
 
 
 def _rule_line(rule) -> dict:
-    cap = f"每户{rules.CAP_PERIODS[rule.cap_period][1:]}最多{rule.cap_points}分" if rule.cap_points else None
+    cap = f"每户{rules.CAP_PERIODS[rule.cap_period]}最多{rule.cap_points}分" if rule.cap_points else None
     return {"item": rule.item, "points": rule.points, "cap": cap}
