@@ -38,7 +38,7 @@ def scanned_household(code: str | None) -> Household | None:
 
 
 def _variants(number: str) -> set[str]:
-    """ "101", "0101" and "00101" are the same number to a villager reading a plaque aloud."""
+    """To a villager reading a plaque aloud, 101, 0101 and 00101 are the same number."""
     bare = number.lstrip("0") or "0"
     return {number, bare, *(bare.zfill(width) for width in range(2, 7))}
 
@@ -50,7 +50,7 @@ def candidates(typed: str | None, scanned_code: str | None = None) -> list[House
         by_code = scanned_household(typed)
         return [by_code] if by_code is not None else []
     if not typed or not _NUMBER.fullmatch(typed):
-        raise ValidationError(TYPE_NUMBER, field="household")
+        raise ValidationError(TYPE_NUMBER, field="household_code")
     scanned = scanned_household(scanned_code)
     query = select(Household).where(Household.status == "active", Household.number.in_(_variants(typed)))
     if scanned is not None:

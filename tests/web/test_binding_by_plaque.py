@@ -110,3 +110,14 @@ def test_a_flood_of_requests_is_stopped_with_the_duty_phone(client, db):
     flood = ask_form(client, "0101", "没这人", code=code, csrf=csrf)
     text = flood.get_data(as_text=True)
     assert flood.status_code == 429 and "提交太频繁" in text and f'href="tel:{DUTY}"' in text
+
+
+def test_a_number_that_is_no_number_gets_a_chinese_message_and_counts_nothing(client, db):
+    from app.models import AuditLog
+
+    make_household(number="0101")
+    openid = login(client)
+    page = phone_form(client, "门牌!", "13807371234").get_data(as_text=True)
+    assert "请填写门牌上的户号（如 0101）" in page
+    assert identity.bound_villager(openid) is None
+    assert _db.session.scalar(select(AuditLog).where(AuditLog.action == "identity.bind_failed")) is None
