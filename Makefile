@@ -7,23 +7,31 @@ FLASK := FLASK_APP=wsgi $(BIN)/flask
 APT := DEBIAN_FRONTEND=noninteractive apt-get
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# make run PORT=5001 serves elsewhere; links, plaques and the sandbox's calls follow (PUBLIC_BASE_URL).
+PORT ?= 5000
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PUBLIC_BASE_URL
 # pytest-xdist processes per stack; each has its own database, Redis prefix and live server.
 TEST_WORKERS ?= 2
 
 .PHONY: run test bench deps dev-deps assets font chromium lint fuzz test-embedded test-production worker beat migrate clean
 
-run: deps assets font  ## Install, migrate, load the demo village once, serve on :5000
+run: deps assets font  ## Install, migrate, load the demo village once, serve on :$(PORT) (default 5000)
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@echo ""
-	@echo "后台 http://127.0.0.1:5000/admin/ 的演示账号（用户名  密码  角色  管辖）："
+	@echo "后台 $(PUBLIC_BASE_URL)/admin/ 的演示账号（用户名  密码  角色  管辖）："
 	@$(FLASK) accounts demo 2>/dev/null || echo "  （数据库里没有演示村，没有演示账号）"
-	@echo "村务通 is running at http://127.0.0.1:5000"
+	@echo "村务通 is running at $(PUBLIC_BASE_URL)"
 	@echo "  a demo household page: $$($(FLASK) households link --village 大苍村 --household 0101 2>/dev/null)"
-	@echo "  health: http://127.0.0.1:5000/healthz   API docs: http://127.0.0.1:5000/api/mp/v1/docs"
+	@echo "  health: $(PUBLIC_BASE_URL)/healthz   API docs: $(PUBLIC_BASE_URL)/api/mp/v1/docs"
+	@echo "  sandbox: $(PUBLIC_BASE_URL)/sandbox/ (the menu is pushed to it once the server answers)"
 	@echo ""
+	@# In sandbox mode the menu goes to the sandbox, which is this server: push it from the
+	@# background once gunicorn answers (nothing happens with a real account or in production).
+	@($(FLASK) wechat menu push --sandbox-only --wait 120 || true) &
 	@# One process, several threads: the embedded default keeps its page cache in memory.
-	$(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: dev-deps assets font chromium lint fuzz test-embedded test-production  ## The whole suite, both stacks
 

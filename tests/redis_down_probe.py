@@ -23,6 +23,7 @@ PUBLIC_BASE_URL = "https://cun.example.cn"
 def main() -> None:
     from app import create_app
     from app.extensions import cache, db, limiter, redis_client
+    from app.services import clock
     from tests.admin_helpers import _TOKEN, PASSWORD, make_account
     from tests.helpers import code_of, make_household
     from tests.wechat.wx import WeChat, event_xml, openid, text_xml
@@ -80,7 +81,7 @@ def main() -> None:
     out["openid"] = openid()
     with villager.session_transaction() as session:
         session["openid"] = out["openid"]
-        session["openid_at"] = int(time.time())  # as the OAuth callback (remember_openid) writes it
+        session["openid_at"] = int(clock.timestamp())  # as the OAuth callback writes it (VILLAGER_SESSION_MAX)
     page = villager.get("/me/bind").get_data(as_text=True)
     csrf = re.search(r'name="id-csrf_token"[^>]*value="([^"]+)"', page).group(1)
     for label, digits in (("bind", last6), *(("bind_flood", "000000"),) * 10):  # BIND_LIMIT: 10 a minute

@@ -112,9 +112,17 @@ def menu():
 
 @menu.command("push")
 @click.option("--file", "path", type=click.Path(dir_okay=False), help="菜单文件，默认 wechat/menu.json")
-def push(path):
+@click.option("--sandbox-only", is_flag=True, help="只在沙箱模式下提交（make run 用），否则什么也不做")
+@click.option("--wait", "wait_seconds", type=float, default=0, help="先等本站在 PUBLIC_BASE_URL 上应答，最多这么多秒")
+def push(path, sandbox_only, wait_seconds):
     """把菜单文件设置为公众号的自定义菜单。"""
+    if sandbox_only and not current_app.config.get("WECHAT_SANDBOX"):
+        click.echo("不是沙箱模式：菜单没有提交（真实公众号请手动运行 flask wechat menu push）。")
+        return
     _require_wechat()
+    api = current_app.config["WECHAT_API_BASE"]
+    if wait_seconds and not _server_answers(api, wait_seconds):
+        raise click.ClickException(f"{api} 没有应答，菜单没有提交。")
     try:
         pushed = menu_file.push_menu(path)
     except menu_file.MenuError as bad:
@@ -124,6 +132,24 @@ def push(path):
     except WechatError as refused:
         raise click.ClickException(f"微信拒绝了菜单（错误 {refused.errcode}）：{_menu_hint(refused)}") from None
     click.echo(f"菜单已更新：{menu_file.describe(pushed)}。关注者重新进入公众号后就能看到。")
+
+
+def _server_answers(url: str, seconds: float) -> bool:
+    """Wait until ``url`` answers at all. In sandbox mode the platform is this very server, which
+    make run starts while this command waits in the background."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return True
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.3)
 
 
 def _menu_hint(error: WechatError) -> str:

@@ -112,7 +112,8 @@ def _article(view: dict, code: str) -> dict | None:
     year_rank = view["ranks"]["year"]
     description = (
         f"{view['period_labels']['year']}积分 {view['totals']['year']} 分，"
-        f"全村第 {year_rank['village']} 名（共 {year_rank['village_size']} 户）。点开看全家积分、荣誉和家风家训。"
+        f"全村第 {year_rank['village']} 名（共 {year_rank['village_size']} 户）。点开看全家积分、荣誉和家风家训；"
+        "是您家的，点页面下方“这是我家”就能绑定微信。"
     )
     base = current_app.config["PUBLIC_BASE_URL"]
     return {

@@ -47,6 +47,7 @@ def identities(number):
     household = register.get_household(register.find_village(DEMO_VILLAGE), number)
     audit.record("命令行", "demo.identities", target=f"household:{household.id}", village_id=household.village_id)
     db.session.commit()
+    click.echo(f"户号 {household.number}（门牌上印的号码：绑定时“户号 + 手机号”填它）")
     for person in household.members:
         id_tail = (person.id_number or "")[-6:]
         click.echo(f"{person.name}\t{person.relation}\t身份证后6位 {id_tail}\t手机 {person.phone or '无'}")

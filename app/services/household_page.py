@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Household, PointsEntry, Region, Villager
-from app.services import clock, codes, page_cache, standings
+from app.services import clock, codes, page_cache, rules, standings, village_settings
 from app.services.paging import page_of
 
 T = TypeVar("T")
@@ -59,23 +59,18 @@ def household_view(found, page: int = 1) -> dict:
             village_path.joinedload(Region.parent).joinedload(Region.parent),
         )
     )
-    village = household.village
+    village = village_header(household.village)
     if found.status != "active":
-        return {"replaced": True, "village_name": village.name}
+        # A replaced plaque still knows its village: its header, duty phone and rules, no household data.
+        return {"replaced": True, "village_name": village["name"], "village": village, "code": found.code}
     members = household.members
     day = clock.today()
     household_totals = standings.totals_for("household", [household.id], day)[household.id]
     member_totals = standings.totals_for("villager", [m.id for m in members], day)
-    town = village.parent
     return {
         "replaced": False,
         "code": found.code,
-        "village": {
-            "name": village.name,
-            "town": town.name if town else None,
-            "county": town.parent.name if town and town.parent else None,
-            "slogan": village.settings.slogan if village.settings else current_app.config["DEFAULT_SLOGAN"],
-        },
+        "village": village,
         "household": {
             "number": household.number,
             "group": household.group.label,
@@ -91,6 +86,18 @@ def household_view(found, page: int = 1) -> dict:
             for m in sorted(members, key=lambda m: (m.relation != "户主", m.id))
         ],
         "history": history_page(household.id, page),
+    }
+
+
+def village_header(village: Region) -> dict:
+    """The village as every villager page heads it: place, slogan, and the duty phone to call."""
+    town = village.parent
+    return {
+        "name": village.name,
+        "town": town.name if town else None,
+        "county": town.parent.name if town and town.parent else None,
+        "slogan": village.settings.slogan if village.settings else current_app.config["DEFAULT_SLOGAN"],
+        "duty_phone": village_settings.setting(village.id, "duty_phone"),
     }
 
 
@@ -128,3 +135,21 @@ def history_page(household_id: int, page: int) -> dict:
         for e in entries
     ]
     return {"items": items, "page": page, "pages": pages, "total": total}
+
+
+def rules_view(code: str) -> dict:
+    """The village's points rules (积分细则) as a villager reads them from a plaque: what earns or
+    costs points, how many, any cap. No personal data: the catalogue is the village's own."""
+    if not code or len(code) > 32:
+        raise NotFound("没有找到这户人家。")
+    found = codes.resolve(code)
+    village = found.household.village
+    active = rules.rules_of([village.id], include_inactive=False)
+    groups = [(category, [_rule_line(r) for r in items]) for category, items in rules.by_category(active)]
+    code = found.code if found.status == "active" else None  # a replaced plaque links nowhere onward
+    return {"village": village_header(village), "groups": groups, "code": code}
+
+
+def _rule_line(rule) -> dict:
+    cap = f"每户{rules.CAP_PERIODS[rule.cap_period]}最多{rule.cap_points}分" if rule.cap_points else None
+    return {"item": rule.item, "points": rule.points, "cap": cap}

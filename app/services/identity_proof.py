@@ -1,7 +1,7 @@
 """Binding an openid to a villager by proof (A2): the rules, the failure counters, the welcome.
 
 A villager proves who they are with their name and the last 6 characters of their ID number, or
-with their household's plaque code and their phone number. Failures are counted in the cache
+with the household number printed on their plaque (户号) and their phone number. Failures are counted in the cache
 (Redis in production) per openid and per target, so guessing is slow from one phone and from
 many; every outcome is audited. Use it through ``app.services.identity``.
 """
@@ -17,11 +17,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound, ValidationError
+from app.errors import Conflict, ValidationError
 from app.extensions import cache, db
-from app.models import Household, Villager, WechatIdentity
+from app.models import Villager, WechatIdentity
 from app.privacy import lookup_hash, mask_name, mask_phone
-from app.services import audit, clock, codes, outbox
+from app.services import audit, clock, codes, household_lookup, outbox
 from app.services.clock import VILLAGE_TZ
 from app.services.validators import _ascii, clean_name, clean_phone
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 _OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LAST6 = re.compile(r"[0-9]{5}[0-9X]")
 NO_MATCH_ID = "没有找到匹配的村民，请核对姓名和身份证后6位"
-NO_MATCH_PHONE = "没有找到匹配的村民，请核对户码和手机号"
+NO_MATCH_PHONE = "没有找到匹配的村民，请核对门牌上的户号和手机号"
 LOCKED = "尝试次数太多，请30分钟后再试，或请村干部帮忙"
 # The failure counters are what makes guessing a villager's ID digits slow. Without them (Redis
 # down) no proof is checked at all: binding by a cadre's approval still works.
@@ -167,37 +167,32 @@ def bind_with_id(openid: str, *, name: str, id_last6: str, actor_ip: str | None 
     return bind(identity, found[0], actor=f"wechat:{identity.id}", method="id", ip=actor_ip)
 
 
-def bind_with_phone(openid: str, *, household_code: str, phone: str, actor_ip: str | None = None) -> Villager:
-    """Bind by the household's plaque code + the member's registered phone number."""
-    openid, code = clean_openid(openid), _ascii(household_code)
-    if not code or len(code) > 32:
-        raise ValidationError("请填写门牌上的户码，或扫门牌二维码进入。", field="household_code")
+def bind_with_phone(openid: str, *, household_code: str, phone: str, scanned_code: str | None = None,
+                    actor_ip: str | None = None) -> Villager:  # fmt: skip
+    """Bind by the household number printed on the plaque (or its code) + the member's phone.
+
+    ``scanned_code`` is the code of the plaque the villager scanned to get here: the number is
+    then looked up in that village only (see ``household_lookup``).
+    """
+    openid = clean_openid(openid)
+    households = household_lookup.candidates(household_code, scanned_code)
+    target = household_lookup.target_key(household_code, scanned_code)
     phone = clean_phone(phone)
     try:
         identity = identity_for(openid)
         ensure_unbound(identity)
         detail = {"phone": mask_phone(phone), "ip": actor_ip}
-        _refuse_if_locked(identity, code, "phone", **detail)
-        household = active_household(code)
+        _refuse_if_locked(identity, target, "phone", **detail)
         wanted = lookup_hash("phone", phone)
-        found = [m for m in household.members if m.phone_hash == wanted] if household else []
+        found = [m for household in households for m in household.members if m.phone_hash == wanted]
         if not found:
-            _fail(identity, code, "phone", NO_MATCH_PHONE, **detail)
+            _fail(identity, target, "phone", NO_MATCH_PHONE, **detail)
         if len(found) > 1:
-            raise ValidationError("这个手机号登记在家里不止一人名下，请用姓名和身份证后6位绑定，或请村干部确认。")
+            raise ValidationError("这个手机号登记在不止一人名下，请用姓名和身份证后6位绑定，或请村干部确认。")
     except Exception:
         db.session.rollback()
         raise
     return bind(identity, found[0], actor=f"wechat:{identity.id}", method="phone", ip=actor_ip)
-
-
-def active_household(code: str) -> Household | None:
-    """The household behind an active plaque code, else None."""
-    try:
-        found = codes.resolve(code)
-    except NotFound:
-        return None
-    return found.household if found.status == "active" and found.household.status == "active" else None
 
 
 def bind(identity: WechatIdentity, villager: Villager, *, actor: str, action: str = "identity.bind", **detail):

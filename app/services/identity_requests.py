@@ -11,29 +11,33 @@ from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import AuditLog, BindingRequest, Household, Region, Villager, WechatIdentity
 from app.privacy import mask_name
-from app.services import audit, clock
+from app.services import audit, clock, household_lookup
 from app.services.identity_proof import (
-    active_household,
     bind,
     clean_openid,
     ensure_unbound,
     identity_for,
 )
-from app.services.validators import _ascii, clean_name, clean_text
+from app.services.validators import clean_name, clean_text
 
 
-def request_approval(openid: str, *, household_code: str, name: str, note: str | None = None) -> BindingRequest:
-    """Ask a cadre to confirm that this openid is ``name`` of the household behind the code."""
-    openid, code, name = clean_openid(openid), _ascii(household_code), clean_name(name)
+def request_approval(openid: str, *, household_code: str, name: str, note: str | None = None,
+                     scanned_code: str | None = None) -> BindingRequest:  # fmt: skip
+    """Ask a cadre to confirm that this openid is ``name`` of the household the villager names:
+    the 户号 on their plaque (within the scanned plaque's village, if they came by a scan)."""
+    openid, name = clean_openid(openid), clean_name(name)
     note = clean_text(note, "说明", "note", max_len=200)
     try:
-        household = active_household(code) if code and len(code) <= 32 else None
-        if household is None:
-            raise ValidationError("没有找到这个户码，请核对门牌上的户码，或扫门牌二维码进入。", field="household_code")
+        households = household_lookup.candidates(household_code, scanned_code)
+        if not households:
+            raise ValidationError("没有找到这个户号，请核对门牌上的户号，或扫门牌二维码进入。", field="household_code")
         # Member names are on the public household page, so naming the miss reveals nothing.
-        matches = [m for m in household.members if m.name == name]
+        matches = [m for household in households for m in household.members if m.name == name]
         if not matches:
             raise ValidationError("这一户没有叫这个名字的在册成员，请核对姓名。", field="name")
+        if len({m.household_id for m in matches}) > 1:
+            raise ValidationError(household_lookup.MANY_VILLAGES, field="household_code")
+        household = matches[0].household
         identity = identity_for(openid)
         ensure_unbound(identity)  # the villager may be bound elsewhere (a lost phone): a cadre decides
         if latest_request(openid, status="pending") is not None:

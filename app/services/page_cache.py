@@ -11,16 +11,25 @@ endpoint's throughput), so each worker keeps recently served pages in memory and
 village's version from Redis at most once per ``VERSION_RECHECK_SECONDS``. The worker that
 commits a change sees it at once; other workers see it within that second. Redis holds the
 shared copy, so a change costs one rebuild per page, not one per worker.
+
+The versions must be shared by every process that changes a village, not only by the web
+workers: ``flask points award`` runs in a process of its own. With Redis they live there; on the
+embedded default (an in-memory cache no other process sees) they live in a small file store under
+``instance/``, so a command-line award shows on the page within a second, as a back-office one does.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
+
+from cachelib import FileSystemCache
+from flask import current_app
 
 from app.extensions import cache
 
@@ -39,6 +48,19 @@ def _version_key(village_id: int) -> str:
     return f"vv:{village_id}"
 
 
+def _version_store():
+    """Redis (the app's cache) when configured; else files under instance/page-versions."""
+    app = current_app._get_current_object()
+    store = app.extensions.get("page_versions")
+    if store is None:
+        if app.config.get("REDIS_URL"):
+            store = cache.cache
+        else:  # never expire, never pruned: a lost version would let a stale page pass as fresh
+            store = FileSystemCache(os.path.join(app.instance_path, "page-versions"), threshold=0, default_timeout=0)
+        app.extensions["page_versions"] = store
+    return store
+
+
 def village_version(village_id: int) -> int:
     """The village's current version (-1 when the cache is unreachable: build, don't store)."""
     known = _versions.get(village_id)
@@ -46,7 +68,7 @@ def village_version(village_id: int) -> int:
     if known is not None and now - known[1] < VERSION_RECHECK_SECONDS:
         return known[0]
     try:
-        version = int(cache.get(_version_key(village_id)) or 0)
+        version = int(_version_store().get(_version_key(village_id)) or 0)
     except Exception:  # cache down: serve freshly built pages rather than fail
         log.warning("page cache unavailable when reading village version")
         return -1
@@ -58,7 +80,7 @@ def bump_village(village_id: int) -> None:
     """Invalidate every cached page of a village. Call after the change is committed."""
     try:
         # cachelib's inc is an atomic INCR on Redis; Flask-Caching does not wrap it.
-        version = int(cache.cache.inc(_version_key(village_id)))
+        version = int(_version_store().inc(_version_key(village_id)))
     except Exception:
         log.warning("page cache unavailable: village %s pages stay stale until they expire", village_id)
         _versions.pop(village_id, None)

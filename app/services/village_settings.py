@@ -157,3 +157,12 @@ def update_settings(village: Region, data: SettingsInput, *, actor: str) -> list
     # The slogan shows on every household page: a new one must show at once, not when the cache expires.
     page_cache.bump_village(village.id)
     return [LABELS[key] for key in changed]
+
+
+def contact(village_id: int | None) -> dict:
+    """The village's name and duty phone (值班电话) for villagers' pages: a tap-to-call way to a
+    person whenever a page cannot help. Empty when the village is unknown."""
+    village = db.session.get(Region, village_id) if village_id else None
+    if village is None:
+        return {"village": None, "duty_phone": None}
+    return {"village": village.name, "duty_phone": setting(village.id, "duty_phone")}

@@ -7,7 +7,7 @@ import hashlib
 from flask import Response, g, render_template, request
 
 from app.extensions import compress
-from app.services.household_page import cached_view
+from app.services.household_page import cached_view, rules_view
 from app.web import web
 
 
@@ -22,7 +22,8 @@ def page_arg() -> int:
 def _render(view: dict) -> tuple[bytes, str]:
     """HTML and its ETag, computed once and cached together."""
     if view["replaced"]:
-        html = render_template("web/replaced.html", village_name=view["village_name"])
+        html = render_template("web/replaced.html", village_name=view["village_name"], village=view["village"],
+                               code=view["code"])  # fmt: skip
     else:
         html = render_template("web/household.html", **view)
     body = html.encode()
@@ -42,4 +43,12 @@ def household(code: str):
     else:
         response = Response(body, content_type="text/html; charset=utf-8", headers=headers)
     response.set_etag(etag)
+    return response
+
+
+@web.get("/h/<code>/rules")
+def rules(code: str):
+    """积分细则: what earns points in the plaque's village, one tap from the household page."""
+    response = Response(render_template("web/rules.html", **rules_view(code)), content_type="text/html; charset=utf-8")
+    response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -18,13 +18,16 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.errors import AppError
 from app.extensions import limiter
-from app.services import identity, notifications
+from app.services import household_lookup, identity, notifications, village_settings
 from app.services.clock import VILLAGE_TZ
 from app.sessions import villager_openid
 from app.web import web
 from app.web.household import page_arg
 
 BIND_LIMIT = "10 per minute"
+# Asking a cadre is the way out when no proof works (a locked proof, a phone not on the register),
+# so it is limited only against floods: a person at a form never comes near it.
+ASK_LIMIT = "30 per hour"
 
 
 class IdForm(FlaskForm):
@@ -33,14 +36,17 @@ class IdForm(FlaskForm):
     submit = SubmitField("核对并绑定")
 
 
+NUMBER_HINT = "门牌上“户号”后面的号码，如 0101"
+
+
 class PhoneForm(FlaskForm):
-    household_code = StringField("户码", [InputRequired("请填写户码。"), Length(max=64, message="户码不对。")])
+    household_code = StringField("户号", [InputRequired("请填写门牌上的户号。"), Length(max=64, message="户号不对。")])
     phone = StringField("手机号", [InputRequired("请填写手机号。"), Length(max=24, message="手机号不对。")])
     submit = SubmitField("核对并绑定")
 
 
 class RequestForm(FlaskForm):
-    household_code = StringField("户码", [InputRequired("请填写户码。"), Length(max=64, message="户码不对。")])
+    household_code = StringField("户号", [InputRequired("请填写门牌上的户号。"), Length(max=64, message="户号不对。")])
     name = StringField("姓名", [InputRequired("请填写姓名。"), Length(max=32, message="姓名太长了。")])
     note = TextAreaField("说明（选填）", [Optional(), Length(max=200, message="说明最多200个字。")])
     submit = SubmitField("提交给村干部")
@@ -82,9 +88,32 @@ def _limit_key() -> str:
     return f"me-bind:{current_openid() or get_remote_address()}"
 
 
+def _ask_key() -> str:
+    return f"me-ask:{current_openid() or get_remote_address()}"
+
+
+def _asking() -> bool:
+    """The POST is the 请村干部确认 form (its own, looser limit), not a proof."""
+    return "rq-submit" in request.form
+
+
+def _scanned_code() -> str:
+    return request.args.get("code", "")[:32]
+
+
 def _too_many(_limit):
-    lines = ("操作太频繁了，请过一两分钟再试。", "如果一直不行，请找村干部帮忙。")
-    return _no_store(render_template("web/me_message.html", title="请稍后再试", lines=lines, retry="/me/bind"), 429)
+    lines = ("操作太频繁了，请过一两分钟再试。", "也可以改用“请村干部确认”，由村干部帮你绑定。")
+    retry = url_for("web.me_bind", code=_scanned_code() or None) + "#by-cadre"
+    return _no_store(render_template("web/me_message.html", title="请稍后再试", lines=lines, retry=retry), 429)
+
+
+def _too_many_asks(_limit):
+    household = household_lookup.scanned_household(_scanned_code())
+    contact = village_settings.contact(household.village_id if household else None)
+    urgent = "着急的话，请直接打电话给村里值班的干部。" if contact["duty_phone"] else "着急的话，请直接找村干部。"
+    lines = ("提交太频繁了，请过一会儿再试。", urgent)
+    html = render_template("web/me_message.html", title="请稍后再试", lines=lines, retry="/me", contact=contact)
+    return _no_store(html, 429)
 
 
 @web.errorhandler(CSRFError)
@@ -107,17 +136,22 @@ def me():
 
 
 @web.route("/me/bind", methods=["GET", "POST"])
-@limiter.limit(BIND_LIMIT, key_func=_limit_key, methods=["POST"], on_breach=_too_many)
+@limiter.limit(BIND_LIMIT, key_func=_limit_key, methods=["POST"], exempt_when=_asking, on_breach=_too_many)
+@limiter.limit(ASK_LIMIT, key_func=_ask_key, methods=["POST"], exempt_when=lambda: not _asking(),
+               on_breach=_too_many_asks)  # fmt: skip
 @identity_required
 def me_bind():
     openid = current_openid()
     if identity.bound_villager(openid) is not None:
         return redirect(url_for("web.me"), 303)
-    code = request.args.get("code", "")[:32]
+    # ?code= is the plaque the villager scanned (这是我家): the household, and so the village, is known.
+    code = _scanned_code()
+    home = household_lookup.scanned_household(code)
+    number = home.number if home is not None else ""
     forms = {
         "id": IdForm(prefix="id"),
-        "phone": PhoneForm(prefix="ph", data={"household_code": code}),
-        "ask": RequestForm(prefix="rq", data={"household_code": code}),
+        "phone": PhoneForm(prefix="ph", data={"household_code": number}),
+        "ask": RequestForm(prefix="rq", data={"household_code": number}),
     }
     errors: dict[str, str] = {}
     submitted = next((kind for kind, form in forms.items() if form.submit.data), None)
@@ -127,22 +161,38 @@ def me_bind():
             if submitted == "id":
                 identity.bind_with_id(openid, name=data["name"], id_last6=data["id_last6"], actor_ip=ip)
             elif submitted == "phone":
-                code, phone = data["household_code"], data["phone"]
-                identity.bind_with_phone(openid, household_code=code, phone=phone, actor_ip=ip)
+                identity.bind_with_phone(openid, household_code=data["household_code"], phone=data["phone"],
+                                         scanned_code=code, actor_ip=ip)  # fmt: skip
             else:
                 identity.request_approval(openid, household_code=data["household_code"], name=data["name"],
-                                          note=data["note"])  # fmt: skip
+                                          note=data["note"], scanned_code=code)  # fmt: skip
         except AppError as error:
             errors[submitted] = error.message
         else:
             flash("已提交，村干部确认后就绑定好了。" if submitted == "ask" else "绑定成功！")
             return redirect(url_for("web.me"), 303)
-    return _no_store(render_template("web/me_bind.html", forms=forms, errors=errors, submitted=submitted))
+    home_view = household_lookup.describe(home) if home is not None else None
+    html = render_template("web/me_bind.html", forms=forms, errors=errors, submitted=submitted, code=code or None,
+                           home=home_view, number_hint=NUMBER_HINT)  # fmt: skip
+    return _no_store(html)
+
+
+@web.get("/me/unbind")
+@identity_required
+def me_unbind_confirm():
+    """Unbinding is one tap from “我的”: this page asks first (no JavaScript needed)."""
+    villager = identity.bound_villager(current_openid())
+    if villager is None:
+        return redirect(url_for("web.me"))
+    return _no_store(render_template("web/me_unbind.html", view=identity.member_view(villager), form=PostForm()))
 
 
 @web.post("/me/unbind")
 @identity_required
 def me_unbind():
+    # Only the confirmation page's button carries confirm=yes; anything else goes back to ask.
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("web.me_unbind_confirm"), 303)
     if PostForm().validate_on_submit():
         try:
             identity.unbind(current_openid(), actor=None)

@@ -114,6 +114,7 @@ def test_demo_identities_help_try_binding_in_the_sandbox_only(demo, runner, app)
     household = demo.session.scalar(select(Household).where(Household.number == "0101"))
     for person in household.members:
         assert person.name in result.output and person.id_number[-6:] in result.output
+    assert "户号 0101" in result.output  # what the plaque prints, and what the bind form takes
     app.config["WECHAT_SANDBOX"] = False
     try:
         refused = runner.invoke(args=["demo", "identities", "--household", "0101"])

@@ -96,7 +96,7 @@ def test_wrong_data_gets_one_vague_message_and_is_counted_and_audited(home):
     assert messages == {"没有找到匹配的村民，请核对姓名和身份证后6位"}
     with pytest.raises(ValidationError) as caught:
         identity.bind_with_phone(openid, household_code=code_of(household), phone="13900000000")
-    assert caught.value.message == "没有找到匹配的村民，请核对户码和手机号"
+    assert caught.value.message == "没有找到匹配的村民，请核对门牌上的户号和手机号"
     rows = audits("identity.bind_failed")
     assert [r.detail["failures"] for r in rows] == [1, 2, 3]
     assert rows[0].detail["name"] == "刘*华" and rows[2].detail["phone"] == "139****0000"

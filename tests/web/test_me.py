@@ -58,7 +58,7 @@ def test_not_bound_offers_the_ways_to_bind(client, home):
     assert page.status_code == 200 and "未绑定" in text and "/me/bind" in text
     assert page.headers["Cache-Control"] == "no-store"
     bind = client.get("/me/bind").get_data(as_text=True)
-    for words in ("姓名 + 身份证后6位", "户码 + 手机号", "请村干部确认"):
+    for words in ("姓名 + 身份证后6位", "户号 + 手机号", "请村干部确认"):
         assert words in bind
 
 
@@ -80,10 +80,11 @@ def test_binding_by_scanned_code_and_phone(client, home):
     login(client)
     code = code_of(household)
     page = client.get(f"/me/bind?code={code}").get_data(as_text=True)
-    assert f'value="{code}"' in page
+    # The scanned plaque's household is named and its number (what the plaque prints) filled in.
+    assert f"大苍村 {household.number}号" in page and f'value="{household.number}"' in page
     form = {
         "ph-csrf_token": token(client),
-        "ph-household_code": code,
+        "ph-household_code": household.number,
         "ph-phone": "13807371234",
         "ph-submit": "核对并绑定",
     }
@@ -129,15 +130,25 @@ def test_bind_posts_are_rate_limited(client, home):
     codes = [client.post("/me/bind", data={"id-csrf_token": csrf, "id-submit": "1"}).status_code for _ in range(11)]
     assert codes[:10] == [200] * 10 and codes[10] == 429
     page = client.post("/me/bind", data={"id-csrf_token": csrf, "id-submit": "1"}).get_data(as_text=True)
-    assert "操作太频繁" in page
+    assert "操作太频繁" in page and "请村干部确认" in page
     assert client.get("/me/bind").status_code == 200  # reading the page is not limited
 
 
-def test_unbinding_from_my_page(client, home):
+def test_unbinding_from_my_page_asks_first(client, home):
     household, head = home
     openid = login(client)
     identity.bind_with_id(openid, name="刘建华", id_last6=head.id_number[-6:])
-    response = client.post("/me/unbind", data={"csrf_token": token(client, "/me")})
+    # “我的” only links to the question; nothing on it unbinds.
+    mine = client.get("/me").get_data(as_text=True)
+    assert 'href="/me/unbind"' in mine and 'action="/me/unbind"' not in mine
+    question = client.get("/me/unbind").get_data(as_text=True)
+    assert "确定要解除绑定吗" in question and "刘建华" in question and 'href="/me"' in question
+    csrf = token(client, "/me/unbind")
+    # A POST without the confirmation page's answer goes back to the question and changes nothing.
+    unasked = client.post("/me/unbind", data={"csrf_token": csrf})
+    assert unasked.status_code == 303 and unasked.headers["Location"].endswith("/me/unbind")
+    assert identity.bound_villager(openid) is not None
+    response = client.post("/me/unbind", data={"csrf_token": csrf, "confirm": "yes"})
     assert response.status_code == 303
     page = client.get("/me").get_data(as_text=True)
     assert "已解除绑定" in page and "未绑定" in page

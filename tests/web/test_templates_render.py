@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from flask import Flask, render_template
+from flask import Blueprint, Flask, render_template
 
 from app.static_files import init_static
 
@@ -28,6 +28,12 @@ def app():
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config["TESTING"] = True
     init_static(app, {})  # the templates' inline_css and versioned static URLs
+    # The villager pages link to each other (rules, binding, 我的): stand-ins build those URLs.
+    web = Blueprint("web", __name__)
+    for rule, endpoint in (("/h/<code>", "household"), ("/h/<code>/rules", "rules"), ("/me", "me"),
+                           ("/me/bind", "me_bind")):  # fmt: skip
+        web.add_url_rule(rule, endpoint, lambda **_: "")
+    app.register_blueprint(web)
     return app
 
 
@@ -147,7 +153,9 @@ def test_base_links_local_assets_and_is_mobile_first(app):
 
 def test_villager_css_is_small_and_large_type():
     css = (STATIC / "css" / "villager.css").read_bytes()
-    assert len(css) < 8 * 1024  # every villager page carries it inline (WeUI's few rules included)
+    # Every villager page carries it inline (WeUI's few rules and the onward links): under 10 KB raw,
+    # about 3 KB on the wire.
+    assert len(css) < 10 * 1024
     m = re.search(r"body\.v-body\{[^}]*font-size:(\d+)px", css.decode())
     assert m and int(m.group(1)) >= 18
 

@@ -49,6 +49,7 @@ def test_scan_of_an_active_code_answers_the_household_card(wechat, db):
     assert article["Url"] == f"{PUBLIC_BASE_URL}/h/{code_of(household)}"
     assert article["PicUrl"] == f"{PUBLIC_BASE_URL}/static/img/card.png"
     assert "积分 3 分" in article["Description"] and "全村第 2 名（共 2 户）" in article["Description"]
+    assert "这是我家" in article["Description"]  # the page it opens offers binding (issue 10)
 
 
 def test_the_card_follows_the_households_points(wechat, db):

@@ -79,3 +79,23 @@ def test_menu_push_without_wechat_says_so(runner, app, db, monkeypatch):
     result = runner.invoke(args=["wechat", "menu", "push"])
     assert result.exit_code == 1
     assert "没有配置微信" in result.output
+
+
+def test_make_runs_push_reaches_the_sandbox_once_it_answers(sandbox, runner, app):
+    """``make run`` starts ``menu push --sandbox-only --wait`` beside gunicorn (issue 10, item 11)."""
+    result = runner.invoke(args=["wechat", "menu", "push", "--sandbox-only", "--wait", "5"])
+    assert result.exit_code == 0, result.output
+    assert [b["name"] for b in sandbox.state()["menus"][app.config["WECHAT_APPID"]]] == ["我家积分", "村务公开", "帮助"]
+
+
+def test_make_runs_push_leaves_a_real_account_alone(sandbox, runner, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WECHAT_SANDBOX", False)
+    result = runner.invoke(args=["wechat", "menu", "push", "--sandbox-only", "--wait", "5"])
+    assert result.exit_code == 0 and "不是沙箱模式" in result.output
+    assert sandbox.calls("menu_create") == 0
+
+
+def test_make_runs_push_gives_up_when_nothing_answers(runner, app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "WECHAT_API_BASE", "http://127.0.0.1:9/sandbox")
+    result = runner.invoke(args=["wechat", "menu", "push", "--sandbox-only", "--wait", "0.5"])
+    assert result.exit_code == 1 and "没有应答" in result.output
