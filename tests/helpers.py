@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from app.extensions import db
 from app.services import clock, codes, register
@@ -45,6 +45,8 @@ def make_household(village=None, number: str | None = None, *, group: int = 1, m
 
 
 def award(household, points: int = 5, *, on: date | None = None, villager=None, key: str | None = None, **extra):
+    """A stored entry; ``confirmed`` by default, as a cadre who ticked the box after a repeat."""
+    extra.setdefault("confirmed", True)
     return award_points(
         AwardInput(
             household_id=household.id,
@@ -57,7 +59,13 @@ def award(household, points: int = 5, *, on: date | None = None, villager=None, 
             idempotency_key=key,
             **extra,
         )
-    )
+    ).entry
+
+
+def registered_since(household, day: date) -> None:
+    """Backdate a test household's registration (awards may not be dated before it)."""
+    household.created_at = datetime.combine(day, time(12), tzinfo=UTC)
+    db.session.commit()
 
 
 def code_of(household) -> str:

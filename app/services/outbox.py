@@ -8,6 +8,9 @@ and hand-off loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -24,15 +27,42 @@ def notify(
     household_id: int | None = None, data: dict | None = None, link: str | None = None,
 ) -> Notification:  # fmt: skip
     """Add a notification for one villager to the current transaction (idempotent by key)."""
-    existing = db.session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
-    notification = Notification(
-        villager_id=villager_id, household_id=household_id, kind=kind, title=title[:64], body=body,
-        data=data or {}, link=link, dedupe_key=dedupe_key,
-    )  # fmt: skip
-    db.session.add(notification)
-    return notification
+    return notify_many([Notice(villager_id, kind, title, body, dedupe_key, household_id, data, link)])[0]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to add: who, what, and the key that makes adding it twice harmless."""
+
+    villager_id: int
+    kind: str
+    title: str
+    body: str
+    dedupe_key: str
+    household_id: int | None = None
+    data: dict | None = None
+    link: str | None = None
+
+
+def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+    """Add several notifications at once, in order; the keys already stored cost one SELECT in all."""
+    if not notices:
+        return []
+    keys = [n.dedupe_key for n in notices]
+    stored = {
+        row.dedupe_key: row
+        for row in db.session.scalars(select(Notification).where(Notification.dedupe_key.in_(set(keys))))
+    }
+    out = []
+    for n in notices:
+        if n.dedupe_key not in stored:
+            stored[n.dedupe_key] = Notification(
+                villager_id=n.villager_id, household_id=n.household_id, kind=n.kind, title=n.title[:64],
+                body=n.body, data=n.data or {}, link=n.link, dedupe_key=n.dedupe_key,
+            )  # fmt: skip
+            db.session.add(stored[n.dedupe_key])
+        out.append(stored[n.dedupe_key])
+    return out
 
 
 @event.listens_for(Session, "after_flush")
