@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
+
+from sqlalchemy import event
 
 from app.extensions import db
 from app.services import clock, codes, register
@@ -66,6 +70,21 @@ def registered_since(household, day: date) -> None:
     """Backdate a test household's registration (awards may not be dated before it)."""
     household.created_at = datetime.combine(day, time(12), tzinfo=UTC)
     db.session.commit()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (SQLAlchemy's ``before_cursor_execute``)."""
+    seen: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def code_of(household) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -49,20 +49,27 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
     if not notices:
         return []
     keys = [n.dedupe_key for n in notices]
-    stored = {
-        row.dedupe_key: row
-        for row in db.session.scalars(select(Notification).where(Notification.dedupe_key.in_(set(keys))))
-    }
-    out = []
+    stored = _by_keys(keys)
+    new = {}
     for n in notices:
-        if n.dedupe_key not in stored:
-            stored[n.dedupe_key] = Notification(
-                villager_id=n.villager_id, household_id=n.household_id, kind=n.kind, title=n.title[:64],
-                body=n.body, data=n.data or {}, link=n.link, dedupe_key=n.dedupe_key,
-            )  # fmt: skip
-            db.session.add(stored[n.dedupe_key])
-        out.append(stored[n.dedupe_key])
-    return out
+        if n.dedupe_key not in stored and n.dedupe_key not in new:
+            new[n.dedupe_key] = {
+                "villager_id": n.villager_id, "household_id": n.household_id, "kind": n.kind, "title": n.title[:64],
+                "body": n.body, "data": n.data or {}, "link": n.link, "dedupe_key": n.dedupe_key,
+            }  # fmt: skip
+    if new:
+        # One multi-row INSERT and one read back for the ids (the unit of work would run one
+        # INSERT … RETURNING per notice); the ids are handed off after commit like flushed ones.
+        db.session.execute(insert(Notification), list(new.values()))
+        added = _by_keys(list(new))
+        db.session.info.setdefault(_KEY, []).extend(added[key].id for key in new)
+        stored.update(added)
+    return [stored[key] for key in keys]
+
+
+def _by_keys(keys: list[str]) -> dict[str, Notification]:
+    found = db.session.scalars(select(Notification).where(Notification.dedupe_key.in_(set(keys))))
+    return {row.dedupe_key: row for row in found}
 
 
 @event.listens_for(Session, "after_flush")

@@ -298,9 +298,15 @@ def follow_up_many(entries: Sequence[PointsEntry]) -> None:
 
 
 def audit_entry(entry: PointsEntry, *, photos: int = 0) -> None:
+    audit.record_many([audit_row(entry, photos=photos)])
+
+
+def audit_row(entry: PointsEntry, *, photos: int = 0) -> dict:
+    """The audit row of a new entry (for ``audit.record_many``)."""
     household = db.session.get(Household, entry.household_id)
-    audit.record(
-        entry.recorded_by, f"points.{entry.kind}", target=f"points_entry:{entry.id}", village_id=entry.village_id,
-        household=household.number, points=entry.points, rule_id=entry.rule_id, photos=photos,
-        reverses=entry.reverses_id,
-    )  # fmt: skip
+    return {
+        "actor": entry.recorded_by, "action": f"points.{entry.kind}", "target": f"points_entry:{entry.id}",
+        "village_id": entry.village_id,
+        "detail": {"household": household.number, "points": entry.points, "rule_id": entry.rule_id,
+                   "photos": photos, "reverses": entry.reverses_id},
+    }  # fmt: skip

@@ -14,29 +14,37 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.errors import AppError
 from app.extensions import db
 from app.models import Household, PointsEntry, PointsRule
-from app.services import page_cache, points, points_checks
+from app.services import audit, page_cache, points, points_checks
 from app.services.validators import clean_text
 
 
-def award_many(items: Sequence[points.AwardInput]) -> list[points.PointsEntry]:
+def award_many(items: Sequence[points.AwardInput]) -> list[PointsEntry]:
     """Store every award, or none; each item needs its own idempotency key, so a retried batch
     returns the entries it stored the first time. An error names the household it is about."""
     try:
         points.lock_rules(items)
-        entries, fresh = _prepare(items)
+        # Held here until the commit: the session keeps loaded rows only while something refers
+        # to them, and each later ``session.get`` would otherwise load a household or rule again.
+        households, rules = _load(items)
+        entries, fresh = _prepare(items, households)
         if not fresh:
             return entries
-        db.session.add_all(fresh)
-        db.session.flush()
+        # One multi-row INSERT and one read back (ids for the notices and the audit), rather than
+        # the unit of work's one INSERT … RETURNING per row.
+        db.session.execute(insert(PointsEntry), fresh)
+        stored = _stored([row["idempotency_key"] for row in fresh])
+        entries = [stored[e] if isinstance(e, str) else e for e in entries]
+        fresh = [stored[row["idempotency_key"]] for row in fresh]
         points.follow_up_many(fresh)
-        for entry in fresh:
-            points.audit_entry(entry)
+        audit.record_many([points.audit_row(entry) for entry in fresh])
+        villages = {entry.village_id for entry in fresh}  # read before the commit expires the entries
         db.session.commit()
     except AppError:
         db.session.rollback()
@@ -48,16 +56,31 @@ def award_many(items: Sequence[points.AwardInput]) -> list[points.PointsEntry]:
         if any(data.idempotency_key not in stored for data in items):
             raise
         return [stored[data.idempotency_key] for data in items]
-    for village_id in {e.village_id for e in fresh}:
+    for village_id in villages:
         page_cache.bump_village(village_id)
+    del rules
     return entries
 
 
-def _prepare(items: Sequence[points.AwardInput]) -> tuple[list[PointsEntry], list[PointsEntry]]:
-    """Every item's entry (stored before, or new and unsaved) and the new ones, all checked."""
+def _load(items: Sequence[points.AwardInput]) -> tuple[dict[int, Household], dict[int, PointsRule]]:
+    """The batch's households (with their villages) and rules, one query each."""
     households = {
-        h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_({d.household_id for d in items})))
+        h.id: h
+        for h in db.session.scalars(
+            select(Household)
+            .options(joinedload(Household.village))
+            .where(Household.id.in_({d.household_id for d in items}))
+        )
     }
+    rule_ids = {d.rule_id for d in items if d.rule_id is not None}
+    rules = (
+        {r.id: r for r in db.session.scalars(select(PointsRule).where(PointsRule.id.in_(rule_ids)))} if rule_ids else {}
+    )
+    return households, rules
+
+
+def _prepare(items: Sequence[points.AwardInput], households: dict[int, Household]) -> tuple[list, list[dict]]:
+    """Every item's stored entry (or the key of its new one, in order) and the new ones' columns, checked."""
     categories = {village_id: points_checks.village_categories(village_id) for village_id in _villages(households)}
     keys = []
     for data in items:
@@ -73,11 +96,9 @@ def _prepare(items: Sequence[points.AwardInput]) -> tuple[list[PointsEntry], lis
                 entries.append(points.same_or_conflict(stored[key], data, known))
                 continue
             # Caps are checked for the whole batch at once, below.
-            entry = PointsEntry(
-                idempotency_key=key, **points.check_award(data, has_evidence=False, check_cap=False, categories=known)
-            )
-        entries.append(entry)
-        fresh.append(entry)
+            row = points.check_award(data, has_evidence=False, check_cap=False, categories=known)
+        entries.append(key)  # stands for the entry until it is stored
+        fresh.append({"idempotency_key": key, **row})
     _check_caps(fresh, households)
     return entries, fresh
 
@@ -101,23 +122,23 @@ def _naming(household: Household | None) -> Iterator[None]:
         raise type(error)(f"{label}{error.message}", field=error.field) from None
 
 
-def _check_caps(fresh: list[PointsEntry], households: dict[int, Household]) -> None:
+def _check_caps(fresh: list[dict], households: dict[int, Household]) -> None:
     """Each capped rule's cap (P1), for every household of the batch, with one sum per rule and period.
 
     Runs under the rules' locks (taken by ``award_many``), so the sums count every award before.
     """
-    by_rule: dict[tuple[int, date, date], list[PointsEntry]] = defaultdict(list)
-    for entry in fresh:
-        rule = db.session.get(PointsRule, entry.rule_id) if entry.rule_id is not None else None
-        if rule is not None and rule.cap_points and entry.points > 0:
-            by_rule[(rule.id, *points.cap_window(rule, entry.occurred_on))].append(entry)
+    by_rule: dict[tuple[int, date, date], list[dict]] = defaultdict(list)
+    for row in fresh:
+        rule = db.session.get(PointsRule, row["rule_id"]) if row["rule_id"] is not None else None
+        if rule is not None and rule.cap_points and row["points"] > 0:
+            by_rule[(rule.id, *points.cap_window(rule, row["occurred_on"]))].append(row)
     for (rule_id, start, end), group in by_rule.items():
         rule = db.session.get(PointsRule, rule_id)
         so_far = dict(
             db.session.execute(
                 select(PointsEntry.household_id, func.sum(PointsEntry.points))
                 .where(
-                    PointsEntry.household_id.in_({e.household_id for e in group}),
+                    PointsEntry.household_id.in_({row["household_id"] for row in group}),
                     PointsEntry.rule_id == rule_id,
                     PointsEntry.occurred_on >= start,
                     PointsEntry.occurred_on < end,
@@ -125,8 +146,8 @@ def _check_caps(fresh: list[PointsEntry], households: dict[int, Household]) -> N
                 .group_by(PointsEntry.household_id)
             ).all()
         )
-        for entry in group:
-            had = so_far.get(entry.household_id, 0)
-            with _naming(households[entry.household_id]):
-                points.refuse_over_cap(rule, had, entry.points)
-            so_far[entry.household_id] = had + entry.points  # a household twice in one batch
+        for row in group:
+            had = so_far.get(row["household_id"], 0)
+            with _naming(households[row["household_id"]]):
+                points.refuse_over_cap(rule, had, row["points"])
+            so_far[row["household_id"]] = had + row["points"]  # a household twice in one batch
