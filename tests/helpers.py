@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import clock, codes, register
+from app.services import clock, codes, points_checks, register
 from app.services.people import PersonInput
 from app.services.points import AwardInput, award_points
 from app.services.validators import id_check_digit
@@ -49,8 +49,14 @@ def make_household(village=None, number: str | None = None, *, group: int = 1, m
 
 
 def award(household, points: int = 5, *, on: date | None = None, villager=None, key: str | None = None, **extra):
-    """A stored entry; ``confirmed`` by default, as a cadre who ticked the box after a repeat."""
+    """A stored entry; ``confirmed`` by default, as a cadre who ticked the box after a repeat.
+
+    An entry dated ``on`` a day before the test household was made backdates its registration:
+    the household existed then (the ledger refuses entries from before a household existed).
+    """
     extra.setdefault("confirmed", True)
+    if on is not None and on < points_checks.registered_on(household):
+        registered_since(household, on)
     return award_points(
         AwardInput(
             household_id=household.id,
