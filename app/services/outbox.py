@@ -1,6 +1,7 @@
 """The transactional outbox: notifications written with the change that causes them.
 
-``notify`` adds a ``Notification`` to the caller's transaction. When that transaction commits,
+``notify`` (one) and ``notify_many`` (a batch: one lookup of the keys already stored, one
+multi-row INSERT) add notifications to the caller's transaction. When that transaction commits,
 the new ids are handed to the ``push.deliver`` task; if it rolls back, nothing is sent. A
 periodic sweep (tasks/schedule.py) picks up anything still pending, so a crash between commit
 and hand-off loses nothing.

@@ -33,7 +33,7 @@ def award_many(items: Sequence[points.AwardInput]) -> list[PointsEntry]:
         # Held here until the commit: the session keeps loaded rows only while something refers
         # to them, and each later ``session.get`` would otherwise load a household or rule again.
         households, rules = _load(items)
-        entries, fresh = _prepare(items, households)
+        entries, fresh = _prepare(items, households, rules)
         if not fresh:
             return entries
         # One multi-row INSERT and one read back (ids for the notices and the audit), rather than
@@ -58,7 +58,6 @@ def award_many(items: Sequence[points.AwardInput]) -> list[PointsEntry]:
         return [stored[data.idempotency_key] for data in items]
     for village_id in villages:
         page_cache.bump_village(village_id)
-    del rules
     return entries
 
 
@@ -79,7 +78,9 @@ def _load(items: Sequence[points.AwardInput]) -> tuple[dict[int, Household], dic
     return households, rules
 
 
-def _prepare(items: Sequence[points.AwardInput], households: dict[int, Household]) -> tuple[list, list[dict]]:
+def _prepare(
+    items: Sequence[points.AwardInput], households: dict[int, Household], rules: dict[int, PointsRule]
+) -> tuple[list, list[dict]]:
     """Every item's stored entry (or the key of its new one, in order) and the new ones' columns, checked."""
     categories = {village_id: points_checks.village_categories(village_id) for village_id in _villages(households)}
     keys = []
@@ -99,7 +100,7 @@ def _prepare(items: Sequence[points.AwardInput], households: dict[int, Household
             row = points.check_award(data, has_evidence=False, check_cap=False, categories=known)
         entries.append(key)  # stands for the entry until it is stored
         fresh.append({"idempotency_key": key, **row})
-    _check_caps(fresh, households)
+    _check_caps(fresh, households, rules)
     return entries, fresh
 
 
@@ -122,18 +123,18 @@ def _naming(household: Household | None) -> Iterator[None]:
         raise type(error)(f"{label}{error.message}", field=error.field) from None
 
 
-def _check_caps(fresh: list[dict], households: dict[int, Household]) -> None:
+def _check_caps(fresh: list[dict], households: dict[int, Household], rules: dict[int, PointsRule]) -> None:
     """Each capped rule's cap (P1), for every household of the batch, with one sum per rule and period.
 
     Runs under the rules' locks (taken by ``award_many``), so the sums count every award before.
     """
     by_rule: dict[tuple[int, date, date], list[dict]] = defaultdict(list)
     for row in fresh:
-        rule = db.session.get(PointsRule, row["rule_id"]) if row["rule_id"] is not None else None
+        rule = rules.get(row["rule_id"])
         if rule is not None and rule.cap_points and row["points"] > 0:
             by_rule[(rule.id, *points.cap_window(rule, row["occurred_on"]))].append(row)
     for (rule_id, start, end), group in by_rule.items():
-        rule = db.session.get(PointsRule, rule_id)
+        rule = rules[rule_id]
         so_far = dict(
             db.session.execute(
                 select(PointsEntry.household_id, func.sum(PointsEntry.points))
