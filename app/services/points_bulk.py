@@ -50,6 +50,9 @@ class BulkPlan:
     reason: str
     occurred_on: date
     problems: dict[int, str] = field(default_factory=dict)  # household id → why it would be refused
+    # Households that already have this award that day (a Back and preview again, or a second
+    # cadre): shown unticked, so only a cadre who ticks them again awards them twice.
+    repeats: set[int] = field(default_factory=set)
 
     @property
     def ready(self) -> list[Household]:
@@ -75,9 +78,10 @@ def plan(scope: Scope, data: BulkInput) -> BulkPlan:
             problems[household.id] = error.message
     if cleaned is None:  # every household refused, usually for one shared reason (points, date …)
         raise ValidationError(next(iter(problems.values())))
+    repeats = points_checks.households_awarded_that_day(cleaned, [h.id for h in households if h.id not in problems])
     return BulkPlan(
         village=village, households=households, rule=rule, points=cleaned["points"], category=cleaned["category"],
-        reason=cleaned["reason"], occurred_on=cleaned["occurred_on"], problems=problems,
+        reason=cleaned["reason"], occurred_on=cleaned["occurred_on"], problems=problems, repeats=repeats,
     )  # fmt: skip
 
 

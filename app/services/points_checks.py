@@ -71,21 +71,30 @@ def ask_confirmation(cleaned: dict, error: type[AppError]) -> None:
 
 def same_award_that_day(cleaned: dict) -> PointsEntry | None:
     """A standing (not reversed) entry of the household for the same rule or reason on the same day."""
+    return db.session.scalar(
+        _standing_twins(cleaned, [cleaned["household_id"]]).order_by(PointsEntry.id.desc()).limit(1)
+    )
+
+
+def households_awarded_that_day(cleaned: dict, household_ids: list[int]) -> set[int]:
+    """Which of the households already have the same award that day (a bulk preview's repeats)."""
+    if not household_ids:
+        return set()
+    query = _standing_twins(cleaned, household_ids).with_only_columns(PointsEntry.household_id).distinct()
+    return set(db.session.scalars(query))
+
+
+def _standing_twins(cleaned: dict, household_ids: list[int]):
     reversal = aliased(PointsEntry)
     same = (
         PointsEntry.rule_id == cleaned["rule_id"]
         if cleaned["rule_id"] is not None
         else PointsEntry.rule_id.is_(None) & (PointsEntry.reason == cleaned["reason"])
     )
-    return db.session.scalar(
-        select(PointsEntry)
-        .where(
-            PointsEntry.household_id == cleaned["household_id"],
-            PointsEntry.occurred_on == cleaned["occurred_on"],
-            PointsEntry.kind != "reversal",
-            same,
-            ~exists().where(reversal.reverses_id == PointsEntry.id),
-        )
-        .order_by(PointsEntry.id.desc())
-        .limit(1)
+    return select(PointsEntry).where(
+        PointsEntry.household_id.in_(household_ids),
+        PointsEntry.occurred_on == cleaned["occurred_on"],
+        PointsEntry.kind != "reversal",
+        same,
+        ~exists().where(reversal.reverses_id == PointsEntry.id),
     )
