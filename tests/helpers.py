@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import event
 
 from app.extensions import db
-from app.services import clock, codes, register
+from app.services import clock, codes, points_checks, register
 from app.services.people import PersonInput
 from app.services.points import AwardInput, award_points
 from app.services.validators import id_check_digit
@@ -45,6 +49,14 @@ def make_household(village=None, number: str | None = None, *, group: int = 1, m
 
 
 def award(household, points: int = 5, *, on: date | None = None, villager=None, key: str | None = None, **extra):
+    """A stored entry; ``confirmed`` by default, as a cadre who ticked the box after a repeat.
+
+    An entry dated ``on`` a day before the test household was made backdates its registration:
+    the household existed then (the ledger refuses entries from before a household existed).
+    """
+    extra.setdefault("confirmed", True)
+    if on is not None and on < points_checks.registered_on(household):
+        registered_since(household, on)
     return award_points(
         AwardInput(
             household_id=household.id,
@@ -57,7 +69,28 @@ def award(household, points: int = 5, *, on: date | None = None, villager=None, 
             idempotency_key=key,
             **extra,
         )
-    )
+    ).entry
+
+
+def registered_since(household, day: date) -> None:
+    """Backdate a test household's registration (awards may not be dated before it)."""
+    household.created_at = datetime.combine(day, time(12), tzinfo=UTC)
+    db.session.commit()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (SQLAlchemy's ``before_cursor_execute``)."""
+    seen: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def code_of(household) -> str:

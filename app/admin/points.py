@@ -1,6 +1,8 @@
-"""Awarding points (P2) in three steps from the dashboard: search a household, pick it, fill the
-form and submit. Everything goes through the ledger service; the form's hidden idempotency key
-makes a double click, a resubmission or a back-and-resubmit award once."""
+"""Awarding points (P2) in three steps from the dashboard: search a household (or a member, who
+is then chosen in the form), pick it, fill the form and submit. Everything goes through the ledger
+service; the form's hidden idempotency key makes a double click or a resubmission award once, and
+the service asks to confirm the same award again on the same day (Back and a fresh form, or a
+second cadre) and an unusually large one."""
 
 from __future__ import annotations
 
@@ -30,10 +32,13 @@ def points_award_pick():
         page = optional_int(request.args.get("page")) or 1
         filters = register_search.HouseholdFilters(q=q, page=page, by_number=may_reveal())
         result = register_search.search_households(g.scope, filters)
+        named = register_search.members_named([row.household.id for row in result.rows], q)
         only = _only_match(result, q)
         if only is not None:
-            return redirect(url_for("admin.points_award", household_id=only.id))
-    return render_template("admin/points/pick.html", q=q, result=result)
+            return redirect(url_for("admin.points_award", household_id=only.id, villager_id=named.get(only.id)))
+    else:
+        named = {}
+    return render_template("admin/points/pick.html", q=q, result=result, named=named)
 
 
 def _only_match(result, q: str) -> Household | None:
@@ -51,16 +56,19 @@ def _only_match(result, q: str) -> Household | None:
 def points_award(household_id: int):
     household = g.scope.household(household_id)
     form = AwardForm()
-    status = 200
+    status, asking = 200, None
     if request.method == "GET":
         form.occurred_on.data = clock.today().isoformat()
         form.idempotency_key.data = uuid.uuid4().hex
         form.rule_id.data = request.args.get("rule_id", "")
+        form.villager_id.data = request.args.get("villager_id", "")  # the member the search found
     elif form.validate_on_submit():
         try:
-            already = ledger.entry_by_key(form.idempotency_key.data)
             evidence = photos.clean_uploads(request.files.getlist("photos"))
-            entry = ledger.award_points(_award_input(form, household), evidence=evidence)
+            result = ledger.award_points(_award_input(form, household), evidence=evidence)
+        except ledger.NeedsConfirmation as question:
+            # Nothing stored: the same page comes back asking to tick the confirmation box.
+            asking, status = question.message, 409
         except Conflict:
             # The same form page sent again with different content (back, edit, resubmit).
             form.idempotency_key.data = uuid.uuid4().hex
@@ -73,10 +81,11 @@ def points_award(household_id: int):
             flash(error.message, "danger")
             status = 400
         else:
-            if already is not None:
-                flash(f"这一笔之前已经记入（{household.number}户 {entry.points:+d}分），没有重复记分。", "info")
-            else:
+            entry = result.entry
+            if result.created:
                 flash(_done_message(household, entry), "success")
+            else:
+                flash(f"这一笔之前已经记入（{household.number}户 {entry.points:+d}分），没有重复记分。", "info")
             return redirect(_after_award(household))
     else:
         flash(first_error(form), "danger")
@@ -90,6 +99,7 @@ def points_award(household_id: int):
             rule_groups=rules.by_category(village_rules),
             categories=rules.category_choices([household.village_id]),
             today=clock.today().isoformat(),
+            asking=asking,
         ),
         status,
     )
@@ -107,6 +117,7 @@ def _award_input(form: AwardForm, household: Household) -> ledger.AwardInput:
         occurred_on=form.occurred_on.data,
         recorded_by=g.account.actor,
         idempotency_key=form.idempotency_key.data,
+        confirmed=form.confirmed.data,
     )
 
 

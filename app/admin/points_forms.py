@@ -19,6 +19,7 @@ class AwardForm(FlaskForm):
     place = StringField("地点", validators=[Length(max=64, message="地点太长了，最多64个字。")])
     reason = TextAreaField("事由", validators=[Length(max=255, message="事由太长了，最多255个字。")])
     idempotency_key = HiddenField()
+    confirmed = BooleanField("我已核对，确认记入")
 
 
 class ReverseForm(FlaskForm):

@@ -11,7 +11,8 @@ from app.errors import AppError
 from app.services import village_settings
 from app.services.village_settings import SettingsInput
 
-FIELDS = ("slogan", "default_motto", "contacts", "feedback_overdue_days", "duty_phone", "statement_day", "store_hours")
+FIELDS = ("slogan", "default_motto", "contacts", "feedback_overdue_days", "duty_phone", "statement_day", "store_hours",
+          "points_confirm_above")  # fmt: skip
 
 
 @admin.route("/settings", methods=["GET", "POST"])

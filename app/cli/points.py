@@ -40,15 +40,18 @@ def _member_id(household, name: str | None) -> int | None:
 def award(village, number, amount, reason, category, member, place, occurred_on, recorded_by, key):
     """给一户（或其成员）加分或扣分。"""
     household = register.get_household(register.find_village(village), number)
-    entry = ledger.award_points(
+    result = ledger.award_points(
         ledger.AwardInput(
             household_id=household.id, villager_id=_member_id(household, member), points=amount,
             reason=reason, category=category, place=place,
             occurred_on=occurred_on or clock.today(), recorded_by=recorded_by,
             idempotency_key=key, source="cli",
+            confirmed=True,  # every field typed on purpose: the form's second look is for clicks
         )
     )  # fmt: skip
-    click.echo(f"已记入：第{entry.id}条，{household.number}户 {entry.points:+d}分（{entry.reason}）")
+    entry = result.entry
+    done = "已记入" if result.created else "这个请求编号之前已记入，没有重复记分"
+    click.echo(f"{done}：第{entry.id}条，{household.number}户 {entry.points:+d}分（{entry.reason}）")
 
 
 @points.command("reverse")

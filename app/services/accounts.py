@@ -44,7 +44,6 @@ def _hasher() -> PasswordHasher:
     return _hashers[fast]
 
 
-
 def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
@@ -151,9 +150,7 @@ def _failure(account: Account, what: str, ip: str | None) -> None:
 WRONG = "用户名或密码不对。连续输错 5 次，这个账号在陌生的浏览器上会暂停登录 15 分钟。"
 
 
-def authenticate(
-    username: str, password: str, *, ip: str | None = None, trusted: Collection[int] = ()
-) -> Account:
+def authenticate(username: str, password: str, *, ip: str | None = None, trusted: Collection[int] = ()) -> Account:
     """First step of signing in.
 
     Every refusal (unknown name, disabled account, locked account, wrong password) gets the same

@@ -33,6 +33,16 @@ def active_code(household_id: int) -> str | None:
     )
 
 
+def active_codes(household_ids: list[int]) -> dict[int, str]:
+    """The active plaque code of each household that has one, in one query."""
+    rows = db.session.execute(
+        select(HouseholdCode.household_id, HouseholdCode.code).where(
+            HouseholdCode.household_id.in_(household_ids), HouseholdCode.status == "active"
+        )
+    )
+    return dict(rows.all())
+
+
 def reissue_code(household_id: int, *, recorded_by: str) -> HouseholdCode:
     """Revoke the household's code and issue a new one; the old plaque then shows "replaced"."""
     household = db.session.get(Household, household_id)

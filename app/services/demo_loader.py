@@ -70,9 +70,15 @@ def _store_household(village: Region, h: DemoHousehold, today: date) -> list:
     household = register.register_household(
         village,
         register.HouseholdInput(
-            number=h.number, group_number=h.group_number, head=_person_input(h.head),
-            members=tuple(_person_input(p) for p in h.members[1:]), address=h.address, category=h.category,
-            living_environment=h.living_environment, housing=h.housing, motto=h.motto,
+            number=h.number,
+            group_number=h.group_number,
+            head=_person_input(h.head),
+            members=tuple(_person_input(p) for p in h.members[1:]),
+            address=h.address,
+            category=h.category,
+            living_environment=h.living_environment,
+            housing=h.housing,
+            motto=h.motto,
         ),  # fmt: skip
         recorded_by=RECORDER,
         occurred_on=date(today.year - 1, 1, 1),
@@ -81,8 +87,12 @@ def _store_household(village: Region, h: DemoHousehold, today: date) -> list:
     for title in h.honours:
         db.session.add(
             HouseholdHonour(
-                household_id=household.id, title=title, period=str(today.year - 1),
-                awarded_on=date(today.year, 1, 15), source="manual", note="年度评选（演示）",
+                household_id=household.id,
+                title=title,
+                period=str(today.year - 1),
+                awarded_on=date(today.year, 1, 15),
+                source="manual",
+                note="年度评选（演示）",
             )  # fmt: skip
         )
     return list(household.people)  # same order as h.members
@@ -100,9 +110,15 @@ def _store_events(village: Region, events, people_by_household: dict) -> None:
             person.left_on = e.occurred_on
         db.session.add(
             RegisterEvent(
-                village_id=village.id, kind=e.kind, household_id=household.id, villager_id=person.id,
-                occurred_on=e.occurred_on, before={"people": {str(person.id): before}} if e.kind != "birth" else {},
-                after={"people": {str(person.id): snapshot(person)}}, note=e.note, recorded_by=RECORDER,
+                village_id=village.id,
+                kind=e.kind,
+                household_id=household.id,
+                villager_id=person.id,
+                occurred_on=e.occurred_on,
+                before={"people": {str(person.id): before}} if e.kind != "birth" else {},
+                after={"people": {str(person.id): snapshot(person)}},
+                note=e.note,
+                recorded_by=RECORDER,
             )  # fmt: skip
         )
 
@@ -113,8 +129,13 @@ def _store_rules(village: Region) -> None:
     for reason in (*GOOD, *BAD):
         points = (reason.low + reason.high) // 2 if reason.low > 0 else -((abs(reason.low) + abs(reason.high)) // 2)
         db.session.add(
-            PointsRule(village_id=village.id, category=reason.category, item=reason.text, points=points,
-                       evidence_required=points < 0)  # fmt: skip
+            PointsRule(
+                village_id=village.id,
+                category=reason.category,
+                item=reason.text,
+                points=points,
+                evidence_required=points < 0,
+            )  # fmt: skip
         )
 
 
@@ -128,10 +149,17 @@ def _store_awards(village: Region, awards, people_by_household: dict) -> None:
         member = people_by_household[a.household_number][a.member_index] if a.member_index is not None else None
         rows.append(
             {
-                "village_id": village.id, "household_id": households[a.household_number],
-                "villager_id": member.id if member else None, "kind": "award" if a.points > 0 else "deduct",
-                "points": a.points, "category": a.category, "reason": a.reason, "place": a.place,
-                "occurred_on": a.occurred_on, "source": "demo", "recorded_by": RECORDER,
+                "village_id": village.id,
+                "household_id": households[a.household_number],
+                "villager_id": member.id if member else None,
+                "kind": "award" if a.points > 0 else "deduct",
+                "points": a.points,
+                "category": a.category,
+                "reason": a.reason,
+                "place": a.place,
+                "occurred_on": a.occurred_on,
+                "source": "demo",
+                "recorded_by": RECORDER,
                 "idempotency_key": f"demo:{village.id}:{i}",
             }  # fmt: skip
         )

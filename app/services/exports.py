@@ -118,7 +118,10 @@ _EXPORT_HOUSEHOLD_HEADERS = ("村", *(c.header for c in sheets.HOUSEHOLD_COLUMNS
 # Exports are copied and forwarded: the birth date goes out as year and month, like on the pages
 # of a cadre who cannot reveal (the day is part of the ID number that the mask hides).
 _EXPORT_PERSON_HEADERS = (
-    "村", *("出生年月" if c.field == "birth_date" else c.header for c in sheets.PERSON_COLUMNS), "婚姻状况", "年龄"
+    "村",
+    *("出生年月" if c.field == "birth_date" else c.header for c in sheets.PERSON_COLUMNS),
+    "婚姻状况",
+    "年龄",
 )
 
 

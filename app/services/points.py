@@ -4,7 +4,10 @@ Each entry updates the kept totals (household and member; all time, year, month)
 transaction, with an atomic upsert, so concurrent awards to one household never lose an update.
 A retried request carries the same idempotency key and gets the entry stored the first time.
 A rule's cap is checked and the entry inserted under the rule's lock (``locks``), so parallel
-awards under one capped rule cannot all read "room left" and all insert.
+awards under one capped rule cannot all read "room left" and all insert. ``award_points`` says
+whether it stored a new entry or found the one its key stored before (``AwardResult``), and asks
+for a confirmation (``NeedsConfirmation``) before an award that looks like a slip (``points_checks``).
+Many awards at once (a bulk award) go through ``points_many``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,14 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import AppError, Conflict, NotFound, ValidationError
+from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, PhotoPurpose, PointsEntry, PointsRule, Villager
-from app.services import audit, locks, page_cache, photos, points_notices, vocab
+from app.services import audit, locks, page_cache, photos, points_checks, points_notices, vocab
 from app.services.photos import CleanImage
-from app.services.totals import add_to_totals
+from app.services.totals import add_many_to_totals
 from app.services.validators import clean_past_date, clean_text
-
-MAX_POINTS = 1000  # a single entry larger than this is a typo, not a good deed
+from app.services.vocab import MAX_POINTS
 
 
 @dataclass(frozen=True)
@@ -41,26 +43,48 @@ class AwardInput:
     rule_id: int | None = None
     idempotency_key: str | None = None
     source: str = "cadre"
+    confirmed: bool = False  # the cadre has seen and confirmed what ``NeedsConfirmation`` asked
 
 
-def award_points(data: AwardInput, evidence: Sequence[CleanImage] = ()) -> PointsEntry:
+@dataclass(frozen=True)
+class AwardResult:
+    """What ``award_points`` did: stored ``entry`` now (``created``) or found it stored by the same key."""
+
+    entry: PointsEntry
+    created: bool
+
+
+class NeedsConfirmation(Conflict):
+    """The award looks like a slip (the same award again, an unusual amount): nothing was stored;
+    sent again with ``confirmed`` it is."""
+
+    code = "confirm"
+
+
+def award_points(data: AwardInput, evidence: Sequence[CleanImage] = ()) -> AwardResult:
     """Record an award (points > 0) or a deduction (points < 0). Safe to retry with the same key.
 
     ``evidence`` (photos already cleaned by ``photos.clean_uploads``) is stored with the entry in
-    the same transaction; a rule marked "evidence required" refuses an award without it.
+    the same transaction; a rule marked "evidence required" refuses an award without it. Without
+    ``confirmed``, the same award to the household under the same rule on the same day (a Back and
+    submit, or two cadres) and an amount above the village's threshold raise ``NeedsConfirmation``.
     """
     key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64) or uuid.uuid4().hex
-    _lock_rules([data])  # before the key lookup: a twin request that stored first is then seen here
-    existing = _by_key(key)
+    lock_rules([data])  # before the key lookup: a twin request that stored first is then seen here
+    existing = by_key(key)
     if existing is not None:
-        return _same_or_conflict(existing, data)
-    entry = PointsEntry(idempotency_key=key, **check_award(data, has_evidence=bool(evidence)))
-    return _store(entry, data, evidence)
+        return AwardResult(same_or_conflict(existing, data), created=False)
+    cleaned = check_award(data, has_evidence=bool(evidence))
+    if not data.confirmed:
+        points_checks.ask_confirmation(cleaned, NeedsConfirmation)
+    return _store(PointsEntry(idempotency_key=key, **cleaned), data, evidence)
 
 
-def check_award(data: AwardInput, *, has_evidence: bool) -> dict:
+def check_award(
+    data: AwardInput, *, has_evidence: bool, check_cap: bool = True, categories: frozenset[str] | None = None
+) -> dict:
     """The cleaned columns of an award, or the ``ValidationError`` it would meet; nothing is written."""
-    cleaned = _clean_award(data)
+    cleaned = clean_award(data, check_cap=check_cap, categories=categories)
     if not has_evidence and cleaned["rule_id"] is not None:
         rule = db.session.get(PointsRule, cleaned["rule_id"])
         if rule.evidence_required:
@@ -68,44 +92,7 @@ def check_award(data: AwardInput, *, has_evidence: bool) -> dict:
     return cleaned
 
 
-def award_many(items: Sequence[AwardInput]) -> list[PointsEntry]:
-    """Awards to several households in one transaction (a group event): all are stored, or none.
-
-    Each item needs its own idempotency key, so a retried batch returns the entries it stored the
-    first time. An error names the household it is about.
-    """
-    entries: list[PointsEntry] = []
-    fresh: list[PointsEntry] = []
-    try:
-        _lock_rules(items)
-        for data in items:
-            entry = _prepare_one(data)
-            entries.append(entry)
-            if entry.id is None:
-                db.session.add(entry)  # later checks (caps) see it through autoflush
-                fresh.append(entry)
-        if not fresh:
-            return entries
-        db.session.flush()
-        for entry in fresh:
-            _follow_up(entry, ())
-        db.session.commit()
-    except AppError:
-        db.session.rollback()
-        raise
-    except IntegrityError:
-        # The same batch submitted twice at once: the other request stored it; return its entries.
-        db.session.rollback()
-        stored = [_by_key(data.idempotency_key) for data in items]
-        if any(e is None for e in stored):
-            raise
-        return stored
-    for village_id in {e.village_id for e in fresh}:
-        page_cache.bump_village(village_id)
-    return entries
-
-
-def _lock_rules(items: Sequence[AwardInput]) -> None:
+def lock_rules(items: Sequence[AwardInput]) -> None:
     """Take the lock of every rule the awards name, until the transaction ends.
 
     One lock per rule (not per household): awards under one rule come at a cadre's pace, and a
@@ -114,21 +101,9 @@ def _lock_rules(items: Sequence[AwardInput]) -> None:
     locks.hold_all(("points-rule", data.rule_id) for data in items if data.rule_id is not None)
 
 
-def _prepare_one(data: AwardInput) -> PointsEntry:
-    """The stored entry for this key, or a new unsaved one; errors name the household."""
-    try:
-        key = clean_text(data.idempotency_key, "请求编号", "idempotency_key", max_len=64, required=True)
-        existing = _by_key(key)
-        if existing is not None:
-            return _same_or_conflict(existing, data)
-        return PointsEntry(idempotency_key=key, **check_award(data, has_evidence=False))
-    except AppError as error:
-        household = db.session.get(Household, data.household_id)
-        label = f"{household.number}户：" if household else ""
-        raise type(error)(f"{label}{error.message}", field=error.field) from None
-
-
-def _clean_award(data: AwardInput, *, check_cap: bool = True) -> dict:
+def clean_award(data: AwardInput, *, check_cap: bool = True, categories: frozenset[str] | None = None) -> dict:
+    """The columns of an award, checked; ``categories`` (the village's, when the caller has them)
+    saves a query per award in a batch."""
     household = db.session.get(Household, data.household_id)
     if household is None:
         raise NotFound("没有这一户。")
@@ -147,11 +122,14 @@ def _clean_award(data: AwardInput, *, check_cap: bool = True) -> dict:
             raise ValidationError("记分的成员必须是这一户在册的人。", field="villager_id")
         villager_id = person.id
     occurred_on = clean_past_date(data.occurred_on, "日期", "occurred_on")
+    points_checks.refuse_before_household(household, occurred_on)
     if check_cap and rule is not None and rule.cap_points and points > 0:
         _check_cap(rule, household.id, occurred_on, points)
     category = clean_text(data.category or (rule.category if rule else None), "类别", "category", max_len=32)
     if category is None:
         raise ValidationError(f"请选择积分类别，例如：{'、'.join(vocab.POINTS_CATEGORIES[:4])}。", field="category")
+    if rule is None:
+        points_checks.refuse_unknown_category(household.village_id, category, categories)
     return {
         "village_id": household.village_id,
         "household_id": household.id,
@@ -177,11 +155,7 @@ def _check_cap(rule: PointsRule, household_id: int, day: date, points: int) -> N
     request ends), so it counts every award that got in before this one.
     """
     locks.hold("points-rule", rule.id)
-    if rule.cap_period == "month":
-        start = day.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1)
-    else:
-        start, end = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    start, end = cap_window(rule, day)
     so_far = db.session.scalar(
         select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
             PointsEntry.household_id == household_id,
@@ -190,6 +164,18 @@ def _check_cap(rule: PointsRule, household_id: int, day: date, points: int) -> N
             PointsEntry.occurred_on < end,
         )
     )
+    refuse_over_cap(rule, so_far, points)
+
+
+def cap_window(rule: PointsRule, day: date) -> tuple[date, date]:
+    """The month or year (``[start, end)``) a capped rule's cap counts ``day`` in."""
+    if rule.cap_period == "month":
+        start = day.replace(day=1)
+        return start, (start + timedelta(days=32)).replace(day=1)
+    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
+
+
+def refuse_over_cap(rule: PointsRule, so_far: int, points: int) -> None:
     if so_far + points > rule.cap_points:
         period = "本月" if rule.cap_period == "month" else "本年"
         raise ValidationError(
@@ -216,7 +202,7 @@ def reverse_entry(entry_id: int, *, reason: str, recorded_by: str, idempotency_k
     if original is None:
         raise NotFound("没有这条积分记录。")
     key = clean_text(idempotency_key, "请求编号", "idempotency_key", max_len=64) or f"reverse:{entry_id}"
-    existing = _by_key(key) or db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry_id))
+    existing = by_key(key) or db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry_id))
     if existing is not None:
         if existing.reverses_id == entry_id:
             return existing  # the same correction asked for again
@@ -239,7 +225,7 @@ def reverse_entry(entry_id: int, *, reason: str, recorded_by: str, idempotency_k
         source="correction",
         recorded_by=clean_text(recorded_by, "记分人", "recorded_by", max_len=64, required=True),
     )
-    return _store(entry, None)
+    return _store(entry, None).entry
 
 
 def reverse_once(entry_id: int, *, reason: str, recorded_by: str, idempotency_key: str) -> PointsEntry:
@@ -253,27 +239,25 @@ def reverse_once(entry_id: int, *, reason: str, recorded_by: str, idempotency_ke
     return reverse_entry(entry_id, reason=reason, recorded_by=recorded_by, idempotency_key=idempotency_key)
 
 
-def entry_by_key(key: str | None) -> PointsEntry | None:
-    """The entry a form's idempotency key already stored, if any (to tell a resubmission apart)."""
-    key = (key or "").strip()
-    return _by_key(key) if key else None
-
-
-def _by_key(key: str) -> PointsEntry | None:
+def by_key(key: str) -> PointsEntry | None:
     return db.session.scalar(select(PointsEntry).where(PointsEntry.idempotency_key == key))
 
 
-def _same_or_conflict(existing: PointsEntry, data: AwardInput | None) -> PointsEntry:
+def same_or_conflict(
+    existing: PointsEntry, data: AwardInput | None, categories: frozenset[str] | None = None
+) -> PointsEntry:
+    """The entry a key stored, if ``data`` asks for that same entry; else the key was reused: ``Conflict``."""
     if data is None:
         return existing
-    asked = _clean_award(data, check_cap=False)  # the stored entry itself may have reached the cap
+    # The stored entry itself may have reached the cap; and its category was checked when stored.
+    asked = clean_award(data, check_cap=False, categories=categories or frozenset({existing.category}))
     stored = {k: getattr(existing, k) for k in asked}
     if stored != asked:
         raise Conflict("这个请求编号已用于另一笔不同的记分，未重复记入。")
     return existing
 
 
-def _store(entry: PointsEntry, data: AwardInput | None, evidence: Sequence[CleanImage] = ()) -> PointsEntry:
+def _store(entry: PointsEntry, data: AwardInput | None, evidence: Sequence[CleanImage] = ()) -> AwardResult:
     try:
         db.session.add(entry)
         db.session.flush()
@@ -282,28 +266,47 @@ def _store(entry: PointsEntry, data: AwardInput | None, evidence: Sequence[Clean
     except IntegrityError:
         # A concurrent request with the same key (or reversal) won the race: return its entry.
         db.session.rollback()
-        winner = _by_key(entry.idempotency_key)
+        winner = by_key(entry.idempotency_key)
         if winner is None and entry.reverses_id is not None:
             winner = db.session.scalar(select(PointsEntry).where(PointsEntry.reverses_id == entry.reverses_id))
         if winner is None:
             raise
-        return _same_or_conflict(winner, data)
+        return AwardResult(same_or_conflict(winner, data), created=False)
     page_cache.bump_village(entry.village_id)
-    return entry
+    return AwardResult(entry, created=True)
 
 
 def _follow_up(entry: PointsEntry, evidence: Sequence[CleanImage]) -> None:
     """What goes with every new (flushed) entry in its transaction: totals, photos, notice, audit."""
-    household = db.session.get(Household, entry.household_id)
-    add_to_totals(entry, household.group_id)
+    follow_up_many([entry])
     for image in evidence:
         photos.store(
             image, village_id=entry.village_id, purpose=PhotoPurpose.EVIDENCE, uploaded_by=entry.recorded_by,
             household_id=entry.household_id, villager_id=entry.villager_id, points_entry_id=entry.id,
         )  # fmt: skip
-    points_notices.notify_household(entry, household)  # 积分到账, in the same transaction
-    audit.record(
-        entry.recorded_by, f"points.{entry.kind}", target=f"points_entry:{entry.id}", village_id=entry.village_id,
-        household=household.number, points=entry.points, rule_id=entry.rule_id, photos=len(evidence),
-        reverses=entry.reverses_id,
-    )  # fmt: skip
+    audit_entry(entry, photos=len(evidence))
+
+
+def follow_up_many(entries: Sequence[PointsEntry]) -> None:
+    """Totals and 积分到账 notices of new (flushed) entries: a fixed number of statements for any count.
+
+    Their households must be in the session already (the caller loaded them to check the awards).
+    """
+    households = [db.session.get(Household, entry.household_id) for entry in entries]
+    add_many_to_totals([(entry, household.group_id) for entry, household in zip(entries, households, strict=True)])
+    points_notices.notify_entries(list(zip(entries, households, strict=True)))  # in the same transaction
+
+
+def audit_entry(entry: PointsEntry, *, photos: int = 0) -> None:
+    audit.record_many([audit_row(entry, photos=photos)])
+
+
+def audit_row(entry: PointsEntry, *, photos: int = 0) -> dict:
+    """The audit row of a new entry (for ``audit.record_many``)."""
+    household = db.session.get(Household, entry.household_id)
+    return {
+        "actor": entry.recorded_by, "action": f"points.{entry.kind}", "target": f"points_entry:{entry.id}",
+        "village_id": entry.village_id,
+        "detail": {"household": household.number, "points": entry.points, "rule_id": entry.rule_id,
+                   "photos": photos, "reverses": entry.reverses_id},
+    }  # fmt: skip

@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
+
 from app.errors import AppError, ValidationError
 from app.extensions import db
 from app.models import Household, PointsEntry, PointsRule, Region
-from app.services import points
+from app.services import points, points_checks, points_many
 from app.services.scope import Scope
 
 MAX_HOUSEHOLDS = 1000
@@ -48,6 +50,9 @@ class BulkPlan:
     reason: str
     occurred_on: date
     problems: dict[int, str] = field(default_factory=dict)  # household id → why it would be refused
+    # Households that already have this award that day (a Back and preview again, or a second
+    # cadre): shown unticked, so only a cadre who ticks them again awards them twice.
+    repeats: set[int] = field(default_factory=set)
 
     @property
     def ready(self) -> list[Household]:
@@ -65,16 +70,18 @@ def plan(scope: Scope, data: BulkInput) -> BulkPlan:
     rule = _rule(village, data.rule_id)
     cleaned = None
     problems: dict[int, str] = {}
+    known = points_checks.village_categories(village.id)
     for household in households:
         try:
-            cleaned = points.check_award(_award_input(data, household, ""), has_evidence=False)
+            cleaned = points.check_award(_award_input(data, household, ""), has_evidence=False, categories=known)
         except AppError as error:
             problems[household.id] = error.message
     if cleaned is None:  # every household refused, usually for one shared reason (points, date …)
         raise ValidationError(next(iter(problems.values())))
+    repeats = points_checks.households_awarded_that_day(cleaned, [h.id for h in households if h.id not in problems])
     return BulkPlan(
         village=village, households=households, rule=rule, points=cleaned["points"], category=cleaned["category"],
-        reason=cleaned["reason"], occurred_on=cleaned["occurred_on"], problems=problems,
+        reason=cleaned["reason"], occurred_on=cleaned["occurred_on"], problems=problems, repeats=repeats,
     )  # fmt: skip
 
 
@@ -85,14 +92,16 @@ def award(scope: Scope, data: BulkInput) -> list[PointsEntry]:
     village = scope.village(data.village_id)
     if not data.household_ids:
         raise ValidationError("请先预览，再确认发放。")
-    households = [scope.household(hid) for hid in dict.fromkeys(data.household_ids)]
+    wanted = list(dict.fromkeys(data.household_ids))
+    db.session.scalars(select(Household).where(Household.id.in_(wanted))).all()  # one query, not one per household
+    households = [scope.household(hid) for hid in wanted]  # each from the session, checked against the scope
     if any(h.village_id != village.id for h in households):
         raise ValidationError("一次只能给同一个村的户发放。")
     _rule(village, data.rule_id)
     if len(households) > MAX_HOUSEHOLDS:
         raise ValidationError(f"一批最多{MAX_HOUSEHOLDS}户，请分几批发放。")
     # Every entry is audited by the ledger; the shared key prefix ties the batch together.
-    return points.award_many([_award_input(data, h, f"bulk:{data.batch_key}:{h.id}") for h in households])
+    return points_many.award_many([_award_input(data, h, f"bulk:{data.batch_key}:{h.id}") for h in households])
 
 
 def _chosen(scope: Scope, village: Region, data: BulkInput) -> list[Household]:

@@ -174,6 +174,23 @@ def member_counts(household_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def members_named(household_ids: list[int], q: str) -> dict[int, int]:
+    """The one current member of each household whose name is exactly ``q`` (a search for a person,
+    not a surname): the points form then awards that member rather than the whole household."""
+    name = _normalise(q)
+    if not household_ids or not name:
+        return {}
+    rows = db.session.execute(
+        select(Villager.household_id, Villager.id).where(
+            Villager.household_id.in_(household_ids), Villager.status == "current", Villager.name == name
+        )
+    ).all()
+    found: dict[int, list[int]] = {}
+    for household_id, villager_id in rows:
+        found.setdefault(household_id, []).append(villager_id)
+    return {household_id: ids[0] for household_id, ids in found.items() if len(ids) == 1}
+
+
 def _born_between(band: str, today: date):
     """Birth-date bounds for an age band: aged ``low``..``high`` today, ages counted by month
     (``privacy.age_on``), so the people a band holds change only on the 1st of a month."""

@@ -14,8 +14,8 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import PointsRule
 from app.services import audit, vocab
-from app.services.points import MAX_POINTS
 from app.services.validators import clean_text
+from app.services.vocab import MAX_POINTS
 
 CAP_PERIODS = {"month": "每月", "year": "每年"}
 

@@ -14,7 +14,6 @@ from app.services.totals import period_keys
 PERIOD_NAMES = ("month", "year", "all")
 
 
-
 def totals_for(subject: str, ids: list[int], day: date | None = None) -> dict[int, dict[str, int]]:
     """{id: {"month": n, "year": n, "all": n}} for households or villagers; missing rows are 0."""
     keys = period_keys(day or clock.today())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import and_, case, delete, func, or_, select
@@ -47,21 +48,44 @@ def _village_rows(village_id: int, period: str, net: int, deducted: int) -> list
 
 def add_to_totals(entry: PointsEntry, group_id: int) -> None:
     """Add one entry's points to its household's (and member's) and its village's totals, atomically."""
-    subjects = [("household", entry.household_id)]
-    if entry.villager_id is not None:
-        subjects.append(("villager", entry.villager_id))
-    periods = period_keys(entry.occurred_on).values()
-    deducted = entry.points if counts_as_deduction(entry.kind, entry.points) else 0
+    add_many_to_totals([(entry, group_id)])
+
+
+def add_many_to_totals(pairs: Sequence[tuple[PointsEntry, int]]) -> None:
+    """Add entries (with their households' group ids) to the kept totals in one upsert.
+
+    Rows for the same subject and period are summed first: one statement may not update a row twice.
+    """
+    village: dict[tuple[str, int, str], int] = defaultdict(int)
+    others: dict[tuple[str, int, str], int] = defaultdict(int)
+    where: dict[tuple[str, int], tuple[int, int]] = {}
+    for entry, group_id in pairs:
+        periods = period_keys(entry.occurred_on).values()
+        deducted = entry.points if counts_as_deduction(entry.kind, entry.points) else 0
+        subjects = [("household", entry.household_id)]
+        if entry.villager_id is not None:
+            subjects.append(("villager", entry.villager_id))
+        for period in periods:
+            village[("village", entry.village_id, period)] += entry.points
+            if deducted:
+                village[("v_deduct", entry.village_id, period)] += deducted
+            for subject, sid in subjects:
+                others[(subject, sid, period)] += entry.points
+                where[(subject, sid)] = (entry.village_id, group_id)
     # The village's rows first: every writer then takes the shared rows' locks before any
     # household's, so a bulk award and a single award cannot wait on each other in a cycle.
-    rows = [row for period in periods for row in _village_rows(entry.village_id, period, entry.points, deducted)]
-    rows += [
-        {"subject": subject, "subject_id": sid, "period": period, "village_id": entry.village_id,
-         "group_id": group_id, "points": entry.points}
-        for subject, sid in subjects
-        for period in periods
+    rows = [
+        {"subject": subject, "subject_id": sid, "period": period, "village_id": sid, "group_id": None,
+         "points": points}
+        for (subject, sid, period), points in village.items()
     ]  # fmt: skip
-    _upsert(rows)
+    rows += [
+        {"subject": subject, "subject_id": sid, "period": period, "village_id": where[(subject, sid)][0],
+         "group_id": where[(subject, sid)][1], "points": points}
+        for (subject, sid, period), points in others.items()
+    ]  # fmt: skip
+    if rows:
+        _upsert(rows)
 
 
 def rebuild_totals(village_id: int) -> int:

@@ -114,7 +114,23 @@ def clean_name(value: str | None) -> str:
     name = clean_text(value, "姓名", "name", max_len=32, required=True)
     if re.search(r"[\d<>{}\\/\[\]@#$%^&*=+|]", name):
         raise ValidationError("姓名里不能有数字或符号。", field="name")
+    odd = _unprintable_in_name(name)
+    if odd:
+        # Like a slogan's missing glyphs: an emoji prints as an empty box on the plaque and the
+        # register's paper forms, and a name is how the township checks a person against 户籍.
+        raise ValidationError(f"姓名里有表情或特殊符号：{odd}，请只用汉字、字母和间隔号“·”。", field="name")
     return name
+
+
+def _unprintable_in_name(name: str) -> str:
+    """The characters of a name that are symbols (emoji and the like), invisible or control ones."""
+    odd = []
+    for char in name:
+        kind = unicodedata.category(char)
+        selector = "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
+        if kind[0] in "SC" or selector:
+            odd.append(char)
+    return "".join(dict.fromkeys(odd))
 
 
 def clean_past_date(value: date | str | None, label: str, field: str, *, today: date | None = None) -> date:

@@ -19,6 +19,7 @@ from app.privacy import mask_phone
 from app.services import audit, page_cache
 from app.services.plaques import missing_glyphs
 from app.services.validators import clean_phone, clean_text
+from app.services.vocab import MAX_POINTS
 
 # The plaque's red header prints the slogan on at most two lines at full size (60 px ≈ 5 mm
 # characters at 300 dpi); 24 characters keep it there and fit the household page's banner.
@@ -34,6 +35,7 @@ EXTRA_DEFAULTS: dict[str, object] = {
     "duty_phone": None,  # the cadre on duty, told of new feedback and overdue items
     "statement_day": 1,  # day of the month the points statement is prepared (1–28: every month has it)
     "store_hours": None,  # 供销社 opening hours, shown to villagers
+    "points_confirm_above": 100,  # an award or deduction larger than this asks the cadre to confirm
 }
 LABELS = {
     "slogan": "标语",
@@ -43,6 +45,7 @@ LABELS = {
     "duty_phone": "值班干部电话",
     "statement_day": "积分对账单日期",
     "store_hours": "供销社营业时间",
+    "points_confirm_above": "积分确认线",
 }
 
 
@@ -55,6 +58,7 @@ class SettingsInput:
     duty_phone: str | None
     statement_day: str | int | None
     store_hours: str | None
+    points_confirm_above: str | int | None = None  # empty: the default
 
 
 def _row(village: Region) -> VillageSettings:
@@ -127,6 +131,13 @@ def clean(data: SettingsInput) -> dict:
         "duty_phone": duty or None,
         "statement_day": _whole(data.statement_day, "积分对账单日期", "statement_day", 1, 28),
         "store_hours": clean_text(data.store_hours, "供销社营业时间", "store_hours", max_len=STORE_HOURS_MAX),
+        "points_confirm_above": _whole(
+            data.points_confirm_above or EXTRA_DEFAULTS["points_confirm_above"],
+            "积分确认线",
+            "points_confirm_above",
+            1,
+            MAX_POINTS,
+        ),  # fmt: skip
     }
 
 

@@ -29,4 +29,5 @@ EVENT_KINDS = {
     "change_head": "变更户主",
 }
 
+MAX_POINTS = 1000  # a single points entry larger than this is a typo, not a good deed
 POINTS_CATEGORIES = ("好人好事", "志愿服务", "公德美德", "孝老爱亲", "环境卫生", "移风易俗", "遵纪守法", "其他")

@@ -80,6 +80,28 @@ def test_birth(client, household, cadre):
     assert row.detail["kind"] == "birth"
 
 
+def test_the_birth_form_works_for_a_newborn_without_an_id_number(client, household, cadre):
+    url = f"/admin/households/{household.id}/events/new?kind=birth"
+    form = client.get(url).get_data(as_text=True)
+    gender = form.split('id="person-gender"')[1].split("</select>")[0]
+    # A newborn has no ID number to read the gender from: the form asks for it, and says the
+    # number may be left empty.
+    assert "按身份证号" not in gender and "（请选择）" in gender
+    assert "还没办可不填" in form
+    sent = {"person-name": "刘小宝", "person-gender": "女", "person-relation": "孙女", "person-id_number": "",
+            "person-ethnicity": "汉族"}  # fmt: skip
+    assert record(client, household, "birth", sent).status_code == 302
+    baby = person("刘小宝")
+    assert baby.gender == "女" and baby.id_number_hash is None
+
+
+def test_a_newborn_named_with_an_emoji_is_refused(client, household, cadre):
+    sent = {"person-name": "刘小宝😀", "person-gender": "男", "person-relation": "孙子"}
+    refused = record(client, household, "birth", sent)
+    assert refused.status_code == 400 and "姓名里有表情或特殊符号" in refused.get_data(as_text=True)
+    assert events_of("birth") == []
+
+
 def test_a_resubmitted_birth_form_adds_the_baby_once(client, household, cadre):
     data = {"person-name": "刘小宝", "person-gender": "男", "person-relation": "孙子"}
     assert record(client, household, "birth", data).status_code == 302

@@ -119,8 +119,8 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_recorded(client, vill
 def test_cap_refusal_names_the_rule_and_what_is_left(client, village, cadre):
     household, rule = village["household"], village["capped"]
     assert post_award(client, household, rule_id=str(rule.id)).status_code == 302
-    assert post_award(client, household, rule_id=str(rule.id)).status_code == 302
-    response = post_award(client, household, rule_id=str(rule.id))
+    assert post_award(client, household, rule_id=str(rule.id), confirmed="y").status_code == 302
+    response = post_award(client, household, rule_id=str(rule.id), confirmed="y")
     assert response.status_code == 400
     assert "“清扫屋场”本月每户最多10分，这一户已得8分，不能再加4分" in response.get_data(as_text=True)
     assert sum(e.points for e in entries(household)) == 8

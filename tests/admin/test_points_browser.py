@@ -43,10 +43,10 @@ def test_award_points_with_a_photo_in_three_steps_from_the_dashboard(office_page
     page.wait_for_url(f"{base}/admin/points/award?q=*")
     assert "找到 2 户" in page.inner_text("main")
 
-    # Step 2: pick the household.
-    page.click(f"#pick-list a[href='/admin/points/award/{wanted.id}']")
+    # Step 2: pick the household; the name searched is the person awarded (issue 10 item 8).
+    page.click(f"#pick-list a[href^='/admin/points/award/{wanted.id}?villager_id=']")
     steps += 1
-    page.wait_for_url(f"{base}/admin/points/award/{wanted.id}")
+    page.wait_for_url(f"{base}/admin/points/award/{wanted.id}?villager_id={wanted.head_id}")
 
     # Step 3: choose the rule (points, category and reason fill in), attach a photo, submit.
     page.select_option("#rule_id", str(rule.id))
@@ -62,14 +62,14 @@ def test_award_points_with_a_photo_in_three_steps_from_the_dashboard(office_page
     page.wait_for_url(f"{base}/admin/points?household_id={wanted.id}")
     assert steps == 3
 
-    assert "已给0101001户刘建华加10分" in page.inner_text(".alert-success")
+    assert "已给刘建华（0101001户）加10分" in page.inner_text(".alert-success")
     row = page.locator("#ledger tbody tr").first
     assert "拾金不昧：捡到钱包交还失主" in row.inner_text()
     assert "+10" in row.inner_text() and "1 张" in row.inner_text() and account.display_name in row.inner_text()
 
     db.session.expire_all()
     [entry] = db.session.scalars(select(PointsEntry).where(PointsEntry.household_id == wanted.id)).all()
-    assert (entry.points, entry.rule_id, entry.place) == (10, rule.id, "村部门口")
+    assert (entry.points, entry.rule_id, entry.place, entry.villager_id) == (10, rule.id, "村部门口", wanted.head_id)
     assert db.session.scalars(select(Photo.points_entry_id)).all() == [entry.id]
 
     # The entry's page shows the photo itself.

@@ -120,3 +120,19 @@ def test_work_team_may_bulk_award_coop_clerk_may_not(client, village):
     assert client.get("/admin/points/bulk").status_code == 200
     login(client, make_account(village["village"], "coop_clerk"))
     assert client.get("/admin/points/bulk").status_code == 403
+
+
+def test_back_and_a_fresh_preview_leaves_the_households_already_awarded_unticked(client, village, cadre):
+    """Issue 10 item 8: Back to a fresh bulk form (a new batch key) and preview again does not
+    tick the households the first confirmation awarded; only a cadre who ticks them awards twice."""
+    v = village
+    chosen = {"points": "3", "category": "志愿服务", "reason": "修路", "group_ids": [str(v["group2"][0].group_id)]}
+    first = step(client, chosen, step="preview").get_data(as_text=True)
+    ids = _CHECKED.findall(first)
+    key = _BATCH.search(first.split('id="bulk-preview"')[1]).group(1)
+    assert step(client, {**chosen, "household_ids": ids, "batch_key": key}, step="confirm").status_code == 302
+    assert count() == 2
+    again = step(client, chosen, step="preview").get_data(as_text=True)  # a new form: a new batch key
+    assert _CHECKED.findall(again) == [] and "不能发放" not in again  # not refused: left for the cadre
+    assert "2 户这一天已经记过同样的分，可能是重复提交，已取消勾选" in again
+    assert count() == 2

@@ -16,7 +16,7 @@ from app.models import PointsEntry, PointsRule
 from app.services import clock, photos, standings
 from app.services.points import AwardInput, award_points
 from tests.admin_helpers import csrf_token, login, make_account
-from tests.helpers import award, make_household, make_village
+from tests.helpers import award, make_household, make_village, registered_since
 
 _ROW = re.compile(r'data-entry="(\d+)"')
 _KEY = re.compile(r'name="idempotency_key" value="([0-9a-f]+)"')
@@ -39,6 +39,7 @@ def ledger(db):
     """Two groups' households with entries of different kinds, categories, dates and recorders."""
     v = make_village("大苍村")
     one, two = make_household(v, "0101001", group=1), make_household(v, "0201001", group=2)
+    registered_since(one, clock.today() - timedelta(days=365))
     rule = PointsRule(village_id=v.id, category="志愿服务", item="参加防汛值守", points=6)
     db.session.add(rule)
     db.session.commit()
@@ -50,7 +51,7 @@ def ledger(db):
             AwardInput(
                 household_id=two.id, points=None, reason="", occurred_on=today, recorded_by="王会计", rule_id=rule.id
             )
-        ),  # fmt: skip
+        ).entry,  # fmt: skip
         "photo": award_points(
             AwardInput(
                 household_id=one.id,
@@ -61,7 +62,7 @@ def ledger(db):
                 recorded_by="测试",
             ),
             evidence=[photos.clean_image(jpeg())],
-        ),  # fmt: skip
+        ).entry,  # fmt: skip
     }
     return {"village": v, "one": one, "two": two, "rule": rule, "e": e}
 
@@ -156,7 +157,7 @@ def test_another_villages_entries_and_photos_are_not_found(client, ledger, cadre
         AwardInput(household_id=far.id, points=7, reason="邻村的事", category="好人好事",
                    occurred_on=clock.today(), recorded_by="邻村干部"),
         evidence=[photos.clean_image(jpeg())],
-    )  # fmt: skip
+    ).entry  # fmt: skip
     photo_id = re.search(r"/admin/points/photos/(\d+)", _detail_as_owner(theirs)).group(1)
     assert client.get(f"/admin/points/{theirs.id}").status_code == 404
     assert client.get(f"/admin/points/photos/{photo_id}").status_code == 404

@@ -49,7 +49,7 @@ def test_saving_settings_stores_them_and_audits_before_and_after(admin_client, v
     assert row.slogan == GOOD["slogan"] and row.default_motto == "孝老爱亲 勤俭持家"
     assert row.contacts == "村委会：0737-7220000\n驻村工作队：0737-7221111"
     assert row.extra == {"feedback_overdue_days": 10, "duty_phone": "13807371234", "statement_day": 5,
-                         "store_hours": "每天 8:00–18:00"}  # fmt: skip
+                         "store_hours": "每天 8:00–18:00", "points_confirm_above": 100}  # fmt: skip
     assert village_settings.setting(village.id, "feedback_overdue_days") == 10
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "settings.update"))
     assert entry.village_id == village.id

@@ -13,7 +13,7 @@ from app.models import PointsEntry, PointsTotal
 from app.services import clock, standings
 from app.services.points import AwardInput, award_points, reverse_entry
 from app.services.totals import period_keys, rebuild_totals
-from tests.helpers import award, make_household, make_village
+from tests.helpers import award, make_household, make_village, registered_since
 
 
 def entry_count(db) -> int:
@@ -31,6 +31,7 @@ def test_award_updates_household_and_member_totals(db):
     assert totals == {"month": 6, "year": 6, "all": 6}
     assert standings.totals_for("villager", [son.id])[son.id] == {"month": 3, "year": 3, "all": 3}
     last_year = date(today.year - 1, 6, 1)
+    registered_since(household, last_year)
     award(household, 10, on=last_year)
     totals = standings.totals_for("household", [household.id])[household.id]
     assert totals == {"month": 6, "year": 6, "all": 16}
@@ -144,6 +145,8 @@ def test_kept_totals_equal_a_full_rebuild(db, travel):
     travel("2026-03-02")
     village = make_village()
     households = [make_household(village, f"01{i:02d}", members=2) for i in range(6)]
+    for h in households:
+        registered_since(h, date(2024, 1, 1))
     rng = random.Random(7)
     today = clock.today()
     for _ in range(60):
@@ -173,7 +176,7 @@ def test_award_for_rule_takes_its_points_and_category(db):
     db.session.commit()
     entry = award_points(
         AwardInput(household_id=household.id, points=None, reason="", occurred_on=clock.today(), recorded_by="t", rule_id=rule.id)
-    )
+    ).entry
     assert (entry.points, entry.category, entry.reason) == (6, "志愿服务", "参加防汛值守")
 
 
@@ -189,7 +192,8 @@ def test_rule_cap_per_month_is_enforced(db):
 
     def by_rule():
         return award_points(
-            AwardInput(household_id=household.id, points=None, reason="", occurred_on=clock.today(), recorded_by="t", rule_id=rule.id)
+            AwardInput(household_id=household.id, points=None, reason="", occurred_on=clock.today(), recorded_by="t",
+                       rule_id=rule.id, confirmed=True)
         )
 
     by_rule()

@@ -105,13 +105,13 @@ def test_notice_is_part_of_the_ledger_transaction(db, handed_off, monkeypatch):
     """If the award fails after the notices were added, neither the entry nor a notice remains."""
     household = make_household()
     bind(household.members[0], user(7))
-    real = points_notices.notify_household
+    real = points_notices.notify_entries
 
-    def then_fail(entry, hh):
-        real(entry, hh)
+    def then_fail(pairs):
+        real(pairs)
         raise RuntimeError("crash before commit")
 
-    monkeypatch.setattr(points_notices, "notify_household", then_fail)
+    monkeypatch.setattr(points_notices, "notify_entries", then_fail)
     with pytest.raises(RuntimeError):
         award(household, 5)
     db.session.rollback()

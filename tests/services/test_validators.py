@@ -201,6 +201,15 @@ def test_names_reject_digits_and_symbols():
     assert rejects(clean_name, "").message == "请填写姓名。"
 
 
+def test_names_with_emoji_are_refused_like_slogans_with_unprintable_characters():
+    for bad, shown in (("刘小宝😀", "😀"), ("李❤️梅", "❤"), ("王\u200b华", "\u200b"), ("张👨\u200d👩\u200d👧", "👨")):
+        error = rejects(clean_name, bad)
+        assert error.message.startswith("姓名里有表情或特殊符号：") and shown in error.message, bad
+        assert error.field == "name"
+    assert clean_name("欧阳㵘") == "欧阳㵘"  # a rare character is a real name, not a symbol
+    assert clean_name("Anna Li") == "Anna Li"
+
+
 def test_past_dates():
     today = clock.today()
     assert clean_past_date("2026-01-05", "发生日期", "occurred_on", today=TODAY) == date(2026, 1, 5)
