@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Account, AuditLog, Household, Region, RegionLevel, Villager
+from app.numbers import page_number, row_id
 from app.privacy import mask_id_number, mask_phone
 from app.services import audit_reads
 from app.services.clock import VILLAGE_TZ
@@ -90,11 +91,10 @@ def parse(args) -> AuditQuery:
     start, end = _date(args.get("start"), "开始日期"), _date(args.get("end"), "结束日期")
     if start and end and start > end:
         raise ValidationError("开始日期不能晚于结束日期。", field="start")
-    try:
-        village_id = int(args["village"]) if args.get("village") else None
-        page = max(1, int(args.get("page") or 1))
-    except ValueError:
-        raise ValidationError("查询条件不对，请重新选择。") from None
+    village_id = row_id(args.get("village"))
+    if village_id is None and (args.get("village") or "").strip():
+        raise ValidationError("查询条件不对，请重新选择。", field="village")
+    page = page_number(args.get("page"))
     text = {key: (args.get(key) or "").strip()[:64] for key in ("actor", "action", "target")}
     return AuditQuery(**text, village_id=village_id, start=start, end=end, page=page)
 
