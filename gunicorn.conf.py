@@ -11,3 +11,8 @@ path, method, status, size, user agent and time taken are what an operator reads
 # Apache's "combined" format without the query (%(r)s is the raw request line, %(q)s the query)
 # and without the referer; %(M)s is the time taken in milliseconds.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+
+# gunicorn refuses a longer request line itself, with an English page; up to 8190 bytes (its
+# maximum short of "unlimited") the app sees the request and answers an over-long query in
+# Chinese (app/query_limits.py). Search boxes stop at 50 characters, so only an edited URL is longer.
+limit_request_line = 8190

@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     # Before CSRFProtect reads any form: back-office forms carry several phone photos.
     app.before_request(_allow_photo_uploads)
     app.before_request(_refuse_broken_next)
+    app.before_request(_refuse_long_query)
     csrf.init_app(app)
     limiter.init_app(app)
     # Limits are declared on the views that need them, and the decorator checks them there. The
@@ -109,6 +110,12 @@ def _refuse_broken_next() -> None:
         from app.errors import ValidationError
 
         raise ValidationError("链接里的跳转地址无效，请从首页重新打开。", field="next")
+
+
+def _refuse_long_query() -> None:
+    from app.query_limits import refuse_long
+
+    refuse_long(request.args)
 
 
 class RowIdConverter(IntegerConverter):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 
@@ -33,30 +32,9 @@ def ok(data) -> dict:
     return {"ok": True, "data": data}
 
 
-_MESSAGES = {
-    400: "请求格式不对。",
-    405: "不支持这种请求方式。",
-    422: "请求参数不对，请检查后再试。",
-    429: "操作太频繁，请稍后再试。",
-}
-
-
 class EnvelopeApi(Api):
-    """flask-smorest's Api, answering HTTP errors under /api/ in our envelope."""
+    """flask-smorest's Api documenting its errors in our envelope. The errors themselves are
+    answered by the app-wide handlers (app/web/errors.py), with the same body as every JSON
+    error of the app (``app.errors.error_body``)."""
 
     ERROR_SCHEMA = ErrorEnvelopeSchema  # smorest documents its default errors with it
-
-    def handle_http_exception(self, error):
-        if not request.path.startswith("/api/"):
-            return error  # HTML surfaces keep Flask's own handling
-        fields_ = getattr(error, "data", {}).get("messages") or {}
-        names = [name for location in fields_.values() for name in location]
-        body = {
-            "ok": False,
-            "error": {
-                "code": error.name.lower().replace(" ", "_"),
-                "message": _MESSAGES.get(error.code, "请求没有成功。"),
-                "field": names[0] if names else None,
-            },
-        }
-        return jsonify(body), error.code

@@ -12,6 +12,7 @@ from app.admin import admin
 from app.admin.guard import permission_required
 from app.errors import AppError, Conflict
 from app.models import Photo
+from app.numbers import row_id
 from app.services import archive, photos
 from app.services.permissions import PERMISSIONS, allowed
 
@@ -25,7 +26,7 @@ def household_archive(household_id: int):
         _require("archive.upload")
         data = archive.ArchiveUpload(
             kind=request.form.get("kind", ""),
-            villager_id=archive.parse_id(request.form.get("villager_id")),
+            villager_id=row_id(request.form.get("villager_id")),
             caption=request.form.get("caption"),
         )
         try:

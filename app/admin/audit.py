@@ -13,7 +13,7 @@ from flask import flash, g, render_template, request
 from app.admin import admin
 from app.admin.guard import permission_required
 from app.errors import ValidationError
-from app.services import audit_reads, audit_search
+from app.services import audit_labels, audit_reads, audit_search
 from app.services.audit_search import AuditQuery
 
 
@@ -38,8 +38,9 @@ def audit():
         reads=audit_reads.summaries(g.scope, rows),
         villages={v.id: v.name for v in g.scope.villages},
         kinds=audit_search.ACTION_KINDS,
-        detail=audit_search.detail_lines,
-        label=audit_search.action_label,
+        detail=audit_labels.detail_lines,
+        label=audit_labels.action_label,
+        actor=audit_labels.actor_label,
         when=audit_search.local_minute,
         unplaced=audit_search.sees_unplaced_rows(g.scope),
     ), status

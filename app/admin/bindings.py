@@ -8,6 +8,7 @@ from app.admin import admin
 from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
 from app.errors import AppError
+from app.numbers import row_id
 from app.services import binding_review
 from app.services.audit_search import local_minute
 
@@ -15,7 +16,7 @@ from app.services.audit_search import local_minute
 @admin.get("/bindings")
 @permission_required("register.edit")
 def bindings():
-    village_id = request.args.get("village", type=int)
+    village_id = row_id(request.args.get("village"))
     if request.args.get("village") and village_id is None:
         village_id = 0  # junk: not found, like a village that is not theirs
     return render_template(

@@ -18,6 +18,7 @@ from app.admin.register_forms import PersonFields, int_arg
 from app.errors import AppError
 from app.extensions import db
 from app.models import Household, Villager
+from app.numbers import row_id
 from app.services import clock, register_edit, register_search, vocab
 from app.services.events import EventInput
 
@@ -114,7 +115,7 @@ def _event_input(kind: str, household: Household) -> EventInput:
     # Relation corrections, except for the people whose relation the event itself decides.
     decided = {villager_id, new_head_id, split_head_id}
     for key, value in form.items():
-        if key.startswith("relation-") and value and key[9:].isdigit() and int(key[9:]) not in decided:
+        if key.startswith("relation-") and value and row_id(key[9:]) not in (None, *decided):
             relations[int(key[9:])] = value
     return EventInput(
         kind=kind,
@@ -125,7 +126,7 @@ def _event_input(kind: str, household: Household) -> EventInput:
         person=person,
         spouse_id=spouse_id,
         new_head_id=new_head_id,
-        member_ids=tuple(int(v) for v in form.getlist("member_ids") if v.isdigit() and len(v) < 10),
+        member_ids=tuple(i for i in map(row_id, form.getlist("member_ids")) if i),
         split_head_id=split_head_id,
         new_household_number=form.get("new_household_number"),
         group_number=int_arg("group_number", form),

@@ -11,6 +11,7 @@ from app.admin import admin
 from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
 from app.errors import AppError, ValidationError
+from app.numbers import row_id
 from app.services import exports, register_import
 from app.services import register_import_files as import_files
 from app.services import register_workbook as sheets
@@ -20,15 +21,8 @@ def _village(value):
     """The village a form or link names, held to the scope (404 outside it); a one-village
     account that names none means its own."""
     if (value or "").strip():
-        return g.scope.village(_as_int(value))
+        return g.scope.village(row_id(value))  # None is no one's village: a plain 404
     return g.scope.villages[0] if g.scope.is_single_village else None
-
-
-def _as_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a village of anyone's scope: a plain 404
 
 
 def _page(status: int = 200, **context):
@@ -42,7 +36,7 @@ def _page(status: int = 200, **context):
 @admin.route("/excel")
 @permission_required("register.export")
 def excel():
-    return _page(chosen_id=request.args.get("village", type=int))
+    return _page(chosen_id=row_id(request.args.get("village")))
 
 
 @admin.route("/excel/template.xlsx")
@@ -84,7 +78,7 @@ def excel_import():
         if error.status == 404:
             raise
         flash(error.message, "danger")
-        return _page(400, chosen_id=_as_int(chosen))
+        return _page(400, chosen_id=row_id(chosen))
     if token is None:
         report = {"plan": plan, "filename": upload.filename, "village": village}
         return _page(400, report=report, chosen_id=village.id)

@@ -23,6 +23,7 @@ from app.admin.register_forms import (
 from app.errors import AppError, ValidationError
 from app.extensions import db
 from app.models import VillagerGroup
+from app.numbers import MAX_ID, whole
 from app.services import clock, register, register_edit, register_search, register_timeline, standings, vocab
 from app.services.register_search import HOUSEHOLD_STATUSES, HouseholdFilters
 
@@ -122,13 +123,13 @@ def _village_and_group(form: HouseholdNewForm):
     """The village and group number the new household goes in, both inside the account's scope."""
     new_group = (form.new_group.data or "").strip()
     if new_group:
-        if not new_group.isdigit():
+        if whole(new_group, low=1, high=MAX_ID) is None:
             raise ValidationError("新建小组请填写编号数字，例如 19。", field="new_group")
         single = g.scope.village_ids[0] if g.scope.is_single_village else None
         village_id = int_arg("village_id", request.form) or single
         if village_id is None:
             raise ValidationError("新建小组请先选择村。", field="village_id")
-        return g.scope.village(village_id), int(new_group)
+        return g.scope.village(village_id), int(new_group.strip())
     group_id = int_arg("group_id", request.form)
     if group_id is None:
         raise ValidationError("请选择村民小组。", field="group_id")

@@ -10,6 +10,7 @@ from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
 from app.errors import AppError, Conflict
 from app.models import BackgroundJob, Household
+from app.numbers import row_id
 from app.services import plaque_jobs
 from app.services.audit_search import local_minute
 
@@ -21,7 +22,7 @@ STATUS_NAMES = {"queued": "排队中", "running": "生成中", "done": "已完�
 def _village_arg():
     """The village chosen on the page (``?village=``), or the only one; None when several to pick from."""
     if request.values.get("village"):
-        return g.scope.village(request.values.get("village", type=int) or 0)
+        return g.scope.village(row_id(request.values.get("village")) or 0)
     return g.scope.villages[0] if len(g.scope.villages) == 1 else None
 
 
@@ -53,7 +54,7 @@ def plaques():
 @admin.post("/plaques/jobs")
 @permission_required("plaques.print")
 def plaque_job_new():
-    village = g.scope.village(request.form.get("village", type=int) or 0)
+    village = g.scope.village(row_id(request.form.get("village")) or 0)
     if not ConfirmForm().validate_on_submit():
         flash("页面已过期，请刷新后再点“生成”。", "danger")
         return redirect(url_for("admin.plaques", village=village.id))

@@ -13,10 +13,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import first_error
 from app.admin.guard import permission_required
-from app.admin.points_forms import AwardForm, optional_int
+from app.admin.points_forms import AwardForm
 from app.admin.register_forms import may_reveal
 from app.errors import AppError, Conflict
 from app.models import Household
+from app.numbers import page_number, row_id
 from app.services import clock, photos, register_search, rules
 from app.services import points as ledger
 from app.services.permissions import allowed
@@ -29,7 +30,7 @@ def points_award_pick():
     q = request.args.get("q", "").strip()
     result = None
     if q:
-        page = optional_int(request.args.get("page")) or 1
+        page = page_number(request.args.get("page"))
         filters = register_search.HouseholdFilters(q=q, page=page, by_number=may_reveal())
         result = register_search.search_households(g.scope, filters)
         named = register_search.members_named([row.household.id for row in result.rows], q)
@@ -108,8 +109,8 @@ def points_award(household_id: int):
 def _award_input(form: AwardForm, household: Household) -> ledger.AwardInput:
     return ledger.AwardInput(
         household_id=household.id,
-        villager_id=optional_int(form.villager_id.data),
-        rule_id=optional_int(form.rule_id.data),
+        villager_id=row_id(form.villager_id.data),
+        rule_id=row_id(form.rule_id.data),
         points=form.points.data,
         category=form.category.data,
         reason=form.reason.data or "",

@@ -10,8 +10,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import first_error
 from app.admin.guard import permission_required
-from app.admin.points_forms import BulkForm, optional_int
+from app.admin.points_forms import BulkForm
 from app.errors import AppError
+from app.numbers import row_id
 from app.services import clock, rules
 from app.services import points_bulk as bulk
 
@@ -20,7 +21,7 @@ from app.services import points_bulk as bulk
 @permission_required("points.award")
 def points_bulk():
     form = BulkForm()
-    chosen = optional_int(form.village_id.data or request.args.get("village_id"))
+    chosen = row_id(form.village_id.data or request.args.get("village_id"))
     village = g.scope.village(chosen or next(iter(g.scope.village_ids), 0))
     step = request.form.get("step", "")
     plan = None
@@ -43,7 +44,7 @@ def points_bulk():
         else:
             if step == "confirm":
                 return _done(entries)
-    chosen_groups = {optional_int(v) for v in request.form.getlist("group_ids")}
+    chosen_groups = {row_id(v) for v in request.form.getlist("group_ids")}
     village_rules = rules.rules_of([village.id], include_inactive=False)
     return (
         render_template(
@@ -66,14 +67,14 @@ def _bulk_input(form: BulkForm, village_id: int) -> bulk.BulkInput:
         village_id=village_id,
         recorded_by=g.account.actor,
         occurred_on=form.occurred_on.data,
-        rule_id=optional_int(form.rule_id.data),
+        rule_id=row_id(form.rule_id.data),
         points=form.points.data,
         category=form.category.data,
         reason=form.reason.data,
         place=form.place.data,
-        group_ids=tuple(i for i in map(optional_int, request.form.getlist("group_ids")) if i),
+        group_ids=tuple(i for i in map(row_id, request.form.getlist("group_ids")) if i),
         numbers=form.numbers.data or "",
-        household_ids=tuple(i for i in map(optional_int, request.form.getlist("household_ids")) if i),
+        household_ids=tuple(i for i in map(row_id, request.form.getlist("household_ids")) if i),
         batch_key=form.batch_key.data,
     )
 

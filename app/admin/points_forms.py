@@ -7,8 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from app.services.archive import parse_id
-
 
 class AwardForm(FlaskForm):
     rule_id = StringField("积分细则")
@@ -46,8 +44,3 @@ class RuleForm(FlaskForm):
     evidence_required = BooleanField("必须附佐证照片")
     cap_points = StringField("上限分值")
     cap_period = StringField("上限周期")
-
-
-def optional_int(value) -> int | None:
-    """A select's value as an id: empty, malformed or out of range means "none chosen"."""
-    return parse_id(value, limit=2**63 - 1)

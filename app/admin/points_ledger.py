@@ -11,8 +11,9 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from app.admin import admin
 from app.admin.forms import first_error
 from app.admin.guard import permission_required
-from app.admin.points_forms import ReverseForm, optional_int
+from app.admin.points_forms import ReverseForm
 from app.errors import AppError
+from app.numbers import page_number, row_id
 from app.services import ledger_query, rules, vocab
 from app.services import points as ledger
 from app.services.archive import local_time
@@ -23,17 +24,17 @@ from app.services.archive import local_time
 def points_ledger():
     args = request.args
     f = ledger_query.LedgerFilter(
-        village_id=optional_int(args.get("village_id")),
-        group_id=optional_int(args.get("group_id")),
-        household_id=optional_int(args.get("household_id")),
+        village_id=row_id(args.get("village_id")),
+        group_id=row_id(args.get("group_id")),
+        household_id=row_id(args.get("household_id")),
         household_number=args.get("number", "").strip() or None,
         category=args.get("category", "").strip() or None,
-        rule_id=optional_int(args.get("rule_id")),
+        rule_id=row_id(args.get("rule_id")),
         kind=args.get("kind", "").strip() or None,
         date_from=args.get("date_from", "").strip() or None,
         date_to=args.get("date_to", "").strip() or None,
         recorded_by=args.get("recorded_by", "").strip() or None,
-        page=optional_int(args.get("page")) or 1,
+        page=page_number(args.get("page")),
     )
     status = 200
     try:

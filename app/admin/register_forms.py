@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from app.numbers import row_id
 from app.privacy import mask_id_number, mask_phone
+from app.query_limits import refuse_long
 from app.services import vocab
 from app.services.people import PersonInput
 from app.services.permissions import allowed
@@ -98,10 +100,8 @@ def village_choices(blank: str | None = "全部村") -> list[tuple[str, str]]:
 
 
 def int_arg(name: str, source=None) -> int | None:
-    """A positive whole number from the query string (or ``source``), else None."""
-    value = (source if source is not None else request.args).get(name, "")
-    value = value.strip() if isinstance(value, str) else ""
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    """A positive whole number (an id, a group or page number) from the query string (or ``source``), else None."""
+    return row_id((source if source is not None else request.args).get(name))
 
 
 def may_reveal() -> bool:
@@ -123,6 +123,7 @@ def list_query(endpoint: str):
     (for page links) leave out a personal number.
     """
     source = request.form if request.method == "POST" else request.args
+    refuse_long(source)  # before a POSTed search becomes a GET URL too long for gunicorn
     values = {k: v.strip() for k, v in source.items() if k not in ("csrf_token", "page") and v.strip()}
     private = is_personal_number(values.get("q", ""))
     if request.method == "POST" and not private:

@@ -8,10 +8,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app.admin import admin
 from app.admin.forms import ConfirmForm, first_error
 from app.admin.guard import permission_required
-from app.admin.points_forms import RuleForm, optional_int
+from app.admin.points_forms import RuleForm
 from app.errors import AppError, NotFound
 from app.extensions import db
 from app.models import PointsRule
+from app.numbers import row_id
 from app.services import rules
 from app.services.rules import CAP_PERIODS
 
@@ -19,7 +20,7 @@ from app.services.rules import CAP_PERIODS
 @admin.route("/rules", endpoint="rules")
 @permission_required("rules.edit")
 def rules_list():
-    village_id = optional_int(request.args.get("village_id"))
+    village_id = row_id(request.args.get("village_id"))
     villages = [g.scope.village(village_id)] if village_id else g.scope.villages
     by_village = {v.id: [] for v in villages}
     for rule in rules.rules_of(list(by_village)):
@@ -37,7 +38,7 @@ def rules_list():
 @admin.route("/rules/new", methods=["GET", "POST"])
 @permission_required("rules.edit")
 def rule_new():
-    chosen = optional_int(request.values.get("village_id"))
+    chosen = row_id(request.values.get("village_id"))
     village = g.scope.village(chosen or next(iter(g.scope.village_ids), 0))
     form = RuleForm()
     if request.method == "GET":

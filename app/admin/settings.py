@@ -8,6 +8,7 @@ from app.admin import admin
 from app.admin.forms import ConfirmForm
 from app.admin.guard import permission_required
 from app.errors import AppError
+from app.numbers import row_id
 from app.services import village_settings
 from app.services.village_settings import SettingsInput
 
@@ -18,7 +19,7 @@ FIELDS = ("slogan", "default_motto", "contacts", "feedback_overdue_days", "duty_
 @admin.route("/settings", methods=["GET", "POST"])
 @permission_required("settings.edit")
 def settings():
-    village_id = request.values.get("village", type=int)
+    village_id = row_id(request.values.get("village"))
     if village_id is None and not g.scope.is_single_village:
         # A town or county admin first picks the village whose settings to change.
         if request.values.get("village"):

@@ -11,6 +11,7 @@ from app.admin import admin
 from app.admin.guard import permission_required
 from app.admin.reads import audited
 from app.errors import AppError
+from app.numbers import page_number, row_id
 from app.services import archive, clock, photos
 from app.services import visits as service
 
@@ -21,7 +22,8 @@ def visits():
     wanted, problems = service.clean_filter(request.args, g.scope)
     for problem in problems:
         flash(problem, "warning")
-    rows, page, pages, total = service.list_visits(g.scope, g.account.actor, wanted, request.args.get("page", 1, int))
+    page_asked = page_number(request.args.get("page"))
+    rows, page, pages, total = service.list_visits(g.scope, g.account.actor, wanted, page_asked)
     html = render_template(
         "admin/visits/list.html",
         visits=rows,
@@ -50,7 +52,7 @@ def visit_new():
             content=form.get("content", ""),
             people_met=form.get("people_met"),
             household_number=form.get("household_number"),
-            village_id=archive.parse_id(form.get("village_id")),
+            village_id=row_id(form.get("village_id")),
         )
         try:
             images = photos.clean_uploads(request.files.getlist("photos"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Account, Region, RegionLevel, Role, VillagerGroup
+from app.numbers import row_id
 from app.services import accounts, clock
 from app.services.permissions import ROLE_LEVEL, ROLE_NAMES, grantable_roles
 from app.services.scope import Scope
@@ -103,12 +104,12 @@ def group_choices(scope: Scope) -> list[VillagerGroup]:
 
 
 def _int(value, label: str, field: str) -> int | None:
-    value = str(value or "").strip()
-    if not value:
+    if not str(value or "").strip():
         return None
-    if not value.isdigit():
+    number = row_id(value)
+    if number is None:
         raise ValidationError(f"请选择{label}。", field=field)
-    return int(value)
+    return number
 
 
 def create(me: Account, scope: Scope, *, username, display_name, role, region_id, group_id, password) -> Account:

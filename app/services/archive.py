@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Photo, PhotoPurpose, Villager
+from app.numbers import MAX_BIG_ID, row_id
 from app.services import audit, clock, photos
 from app.services.clock import VILLAGE_TZ
 from app.services.identity_proof import aware
@@ -40,15 +41,6 @@ def local_time(at: datetime | None) -> datetime | None:
     return aware(at).astimezone(VILLAGE_TZ) if at is not None else None
 
 
-def parse_id(raw, limit: int = 2**31 - 1) -> int | None:
-    """A record id from a form or URL, or None; never a number the database column cannot hold."""
-    raw = str(raw or "").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
-        return None
-    value = int(raw)
-    return value if 0 < value <= limit else None
-
-
 def documents_of(household: Household) -> list[Photo]:
     """The household's archive photos, current ones first; a member's ID card follows the member."""
     member_ids = [p.id for p in household.members]
@@ -71,7 +63,7 @@ def person_names(documents: list[Photo]) -> dict[int, str]:
 
 def get_document(photo_id) -> Photo:
     """An archive photo by id; any other kind of photo is not served from here."""
-    photo = db.session.get(Photo, parse_id(photo_id, 2**63 - 1) or 0)
+    photo = db.session.get(Photo, row_id(photo_id, MAX_BIG_ID) or 0)
     if photo is None or photo.purpose not in PhotoPurpose.ARCHIVE:
         raise NotFound("没有找到这张档案照片。")
     return photo

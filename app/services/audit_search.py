@@ -11,8 +11,6 @@ Village admins therefore never see another village's rows, nor the county-wide o
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,11 +19,10 @@ from sqlalchemy import func, or_, select
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Account, AuditLog, Household, Region, RegionLevel, Villager
-from app.privacy import mask_id_number, mask_phone
+from app.numbers import page_number, row_id
 from app.services import audit_reads
 from app.services.clock import VILLAGE_TZ
 from app.services.paging import page_of
-from app.services.permissions import ROLE_NAMES
 from app.services.scope import Scope
 
 PAGE_SIZE = 50
@@ -35,6 +32,7 @@ ACTION_KINDS = {
     "login": "登录",
     "account.": "后台账号",
     "points.": "积分",
+    "rules.": "积分细则",
     "register.": "户籍名册",
     "events.": "人口变动",
     "archive.": "档案照片",
@@ -46,22 +44,16 @@ ACTION_KINDS = {
     "privacy.": "数据安全",
     "read.": "查看个人信息",
 }
-DETAIL_LABELS = {
-    "before": "修改前", "after": "修改后", "reason": "原因", "role": "角色", "points": "分值", "household": "户号",
-    "ip": "IP", "rows": "行数", "revoked": "作废户码数", "households": "户数", "photos": "照片数", "name": "姓名",
-    "identity": "微信身份", "method": "方式", "failures": "失败次数", "request": "申请", "replaced_by": "替换为",
-    "rule_id": "细则", "slogan": "标语", "default_motto": "默认家风家训", "contacts": "联系方式",
-    "feedback_overdue_days": "意见超期天数", "duty_phone": "值班干部电话", "statement_day": "积分对账单日期",
-    "store_hours": "供销社营业时间", "villager": "村民", "account": "账号", "active": "启用",
-    "people": "人数",
-}  # fmt: skip
 # Targets with no name to look up are shown by kind and number.
 TARGET_KINDS = {
     "binding_request": "绑定申请", "job": "门牌任务", "points_entry": "积分记录", "photo": "照片", "visit": "走访记录",
-    "rule": "积分细则",
+    "points_rule": "积分细则",
 }  # fmt: skip
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-_MOBILE_LIKE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# Targets that name a whole list or file rather than one row (exports, imports, key rotation).
+TARGET_LISTS = {
+    "households": "户籍名单", "register": "名册", "visits": "走访记录", "import": "导入的名册文件",
+    "villagers": "全体村民",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,11 +82,10 @@ def parse(args) -> AuditQuery:
     start, end = _date(args.get("start"), "开始日期"), _date(args.get("end"), "结束日期")
     if start and end and start > end:
         raise ValidationError("开始日期不能晚于结束日期。", field="start")
-    try:
-        village_id = int(args["village"]) if args.get("village") else None
-        page = max(1, int(args.get("page") or 1))
-    except ValueError:
-        raise ValidationError("查询条件不对，请重新选择。") from None
+    village_id = row_id(args.get("village"))
+    if village_id is None and (args.get("village") or "").strip():
+        raise ValidationError("查询条件不对，请重新选择。", field="village")
+    page = page_number(args.get("page"))
     text = {key: (args.get(key) or "").strip()[:64] for key in ("actor", "action", "target")}
     return AuditQuery(**text, village_id=village_id, start=start, end=end, page=page)
 
@@ -169,37 +160,6 @@ def search(scope: Scope, query: AuditQuery) -> tuple[list[AuditLog], int, int, i
     return page_of(AuditLog, tuple(where), (AuditLog.at.desc(), AuditLog.id.desc()), query.page, PAGE_SIZE)
 
 
-def _masked(text: str) -> str:
-    """Whatever a service wrote, an ID or mobile number never reaches the page whole."""
-    text = _ID_LIKE.sub(lambda m: mask_id_number(m.group()), text)
-    return _MOBILE_LIKE.sub(lambda m: mask_phone(m.group()), text)
-
-
-def _value(key: str, value) -> str:
-    if key == "role" and value in ROLE_NAMES:
-        return ROLE_NAMES[value]
-    if isinstance(value, dict):
-        return "；".join(f"{DETAIL_LABELS.get(k, k)}：{_value(k, v)}" for k, v in value.items())
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if value is None or value == "":
-        return "（空）"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return _masked(text)
-
-
-def detail_lines(row: AuditLog) -> list[tuple[str, str]]:
-    """The row's detail as (label, value) pairs for the page."""
-    return [(DETAIL_LABELS.get(key, key), _value(key, value)) for key, value in (row.detail or {}).items()]
-
-
-def action_label(action: str) -> str:
-    for prefix, label in ACTION_KINDS.items():
-        if action.startswith(prefix):
-            return label
-    return ""
-
-
 def target_names(scope: Scope, rows: list[AuditLog]) -> dict[str, str]:
     """Readable names for the targets on one page, looked up in scope only."""
     wanted: dict[str, set[int]] = {}
@@ -207,7 +167,9 @@ def target_names(scope: Scope, rows: list[AuditLog]) -> dict[str, str]:
         kind, _, ident = (row.target or "").partition(":")
         if ident.isdigit():
             wanted.setdefault(kind, set()).add(int(ident))
-    names = {f"{kind}:{i}": f"{label} {i}号" for kind, label in TARGET_KINDS.items() for i in wanted.get(kind, ())}
+    names = {row.target: TARGET_LISTS[row.target.partition(":")[0]] for row in rows
+             if row.target and row.target.partition(":")[0] in TARGET_LISTS}  # fmt: skip
+    names |= {f"{kind}:{i}": f"{label} {i}号" for kind, label in TARGET_KINDS.items() for i in wanted.get(kind, ())}
     if ids := wanted.get("household"):
         query = scope.households_query().with_only_columns(Household.id, Household.number).where(Household.id.in_(ids))
         names |= {f"household:{i}": f"{n}户" for i, n in db.session.execute(query)}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Photo, PhotoPurpose, PointsEntry
+from app.numbers import MAX_BIG_ID, row_id
 from app.services.scope import Scope
 
 PAGE_SIZE = 50
@@ -177,7 +178,4 @@ def _date(value: date | str | None, label: str, field: str) -> date | None:
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    return row_id(value, MAX_BIG_ID) or 0  # no row has id 0: a plain "not found"

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import PointsRule
+from app.numbers import whole
 from app.services import audit, vocab
 from app.services.validators import clean_text
 from app.services.vocab import MAX_POINTS
@@ -136,10 +137,10 @@ def _int(value, label: str, field: str, *, required: bool = False) -> int | None
         if required:
             raise ValidationError(f"请填写{label}。", field=field)
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise ValidationError(f"{label}要填整数，例如 5 或 -2。", field=field) from None
+    number = whole(text, signed=True)
+    if number is None:
+        raise ValidationError(f"{label}要填整数，例如 5 或 -2。", field=field)
+    return number
 
 
 def _refuse_duplicate(village_id: int, fields: dict, rule_id: int | None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Account, Household, Region, RegionLevel, Villager, VillagerGroup
+from app.numbers import row_id
 
 
 @dataclass
@@ -92,10 +93,7 @@ class Scope:
 
 
 def _int(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("没有找到这条记录。") from None
-    if not 0 < number < 2**31:  # beyond what an id column holds: PostgreSQL would raise
+    number = row_id(value)
+    if number is None:  # junk, or beyond what an id column holds (PostgreSQL would raise)
         raise NotFound("没有找到这条记录。")
     return number

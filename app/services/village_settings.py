@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Region, VillageSettings
+from app.numbers import whole
 from app.privacy import mask_phone
 from app.services import audit, page_cache
 from app.services.plaques import missing_glyphs
@@ -99,10 +100,10 @@ def _printable(value: str | None, label: str, field: str) -> None:
 
 
 def _whole(value, label: str, field: str, low: int, high: int) -> int:
-    text = str(value if value is not None else "").strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = whole(value, low=low, high=high)
+    if number is None:
         raise ValidationError(f"{label}要填 {low} 到 {high} 之间的整数。", field=field)
-    return int(text)
+    return number
 
 
 def clean(data: SettingsInput) -> dict:

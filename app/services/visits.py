@@ -19,8 +19,9 @@ from sqlalchemy.orm import aliased, selectinload
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Household, Photo, PhotoPurpose, Region, Villager, Visit
+from app.numbers import MAX_BIG_ID, row_id
 from app.services import audit, clock, photos
-from app.services.archive import local_time, parse_id
+from app.services.archive import local_time
 from app.services.paging import page_of
 from app.services.scope import Scope
 from app.services.spreadsheet import xlsx_row
@@ -61,7 +62,7 @@ class VisitFilter:
 def clean_filter(args: Mapping, scope: Scope) -> tuple[VisitFilter, list[str]]:
     """A filter from query arguments; a bad date is dropped with a message instead of failing the page."""
     problems: list[str] = []
-    village_id = parse_id(args.get("village_id"))
+    village_id = row_id(args.get("village_id"))
     if village_id is not None:
         scope.village(village_id)  # another county's village: 404
     dates = {}
@@ -140,7 +141,7 @@ def household_timeline(household: Household) -> list[Visit]:
 
 
 def get_visit(scope: Scope, actor: str, visit_id) -> Visit:
-    visit = db.session.scalar(select(Visit).where(Visit.id == (parse_id(visit_id) or 0), *_visible(scope, actor)))
+    visit = db.session.scalar(select(Visit).where(Visit.id == (row_id(visit_id) or 0), *_visible(scope, actor)))
     if visit is None:
         raise NotFound("没有找到这条走访记录。")
     return visit
@@ -153,7 +154,7 @@ def photos_of(visit: Visit) -> list[Photo]:
 
 def get_visit_photo(scope: Scope, actor: str, photo_id) -> Photo:
     """A visit photo whose visit the account may see; anything else is not found."""
-    photo = db.session.get(Photo, parse_id(photo_id, 2**63 - 1) or 0)
+    photo = db.session.get(Photo, row_id(photo_id, MAX_BIG_ID) or 0)
     if photo is None or photo.purpose != PhotoPurpose.VISIT or photo.visit_id is None:
         raise NotFound("没有找到这张照片。")
     get_visit(scope, actor, photo.visit_id)

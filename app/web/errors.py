@@ -1,72 +1,56 @@
-"""Error pages for the H5 surface; the mini-program API answers with its own envelope."""
+"""The app-wide error answers: the villager pages' ones, and the fallback for whatever no
+blueprint answered itself (URLs that match no view, the WeChat endpoints, the mini-program API).
+
+The back office has its own on its blueprint (app/admin/errors.py); the villager "我的" pages
+keep their CSRF answer on the web blueprint (app/web/me.py). Every JSON error, the mini-program
+API's included, is ``app.errors.error_body`` (``{"ok": false, "error": {code, message, field}}``).
+Handlers are registered per status code, so they win over flask-smorest's catch-all whatever
+the order of registration.
+"""
 
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, default_exceptions
 
-from app.errors import AppError
+from app.admin import admin
+from app.admin.errors import page as admin_page
+from app.errors import AppError, described, error_body
 
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def _in_admin() -> bool:
-    return request.path.startswith("/admin/")
+API_PREFIX = "/api/"
 
 
-def _admin_page(message: str, status: int):
-    return render_template("admin/error.html", message=message, status=status), status
+def _code(error: HTTPException) -> str:
+    return (error.name or "error").lower().replace(" ", "_")
+
+
+def _field(error: HTTPException) -> str | None:
+    """The first input the request validation named (webargs puts them in ``error.data``)."""
+    messages = (getattr(error, "data", None) or {}).get("messages") or {}
+    names = [name for location in messages.values() for name in location]
+    return names[0] if names else None
+
+
+def answer(status: int, message: str, code: str, field: str | None = None):
+    if request.path.startswith(API_PREFIX):
+        return jsonify(error_body(code, message, field)), status
+    if request.path.startswith(f"{admin.url_prefix}/"):  # an /admin/ URL that matched no view
+        return admin_page(message, status)
+    if status == 404:
+        return render_template("web/not_found.html"), 404
+    return render_template("web/error.html", message=message), status
+
+
+def app_error(error: AppError):
+    return answer(error.status, error.message, error.code, error.field)
+
+
+def http_error(error: HTTPException):
+    status = error.code or 500
+    return answer(status, described(error), _code(error), _field(error))
 
 
 def register_web_errors(app) -> None:
-    @app.errorhandler(AppError)
-    def app_error(error: AppError):
-        if _wants_json():
-            body = {"ok": False, "error": {"code": error.code, "message": error.message, "field": error.field}}
-            return jsonify(body), error.status
-        if _in_admin():
-            return _admin_page(error.message, error.status)
-        if error.status == 404:
-            return render_template("web/not_found.html"), 404
-        return render_template("web/error.html", message=error.message), error.status
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        message = error.description if _in_admin() else "没有权限。"
-        if _in_admin():
-            return _admin_page(message, 403)
-        return render_template("web/error.html", message=message), 403
-
-    @app.errorhandler(413)
-    def too_large(error):
-        if _in_admin():
-            limit = app.config["ADMIN_UPLOAD_MAX_BYTES"] // (1024 * 1024)
-            return _admin_page(f"一次上传的文件太大了（合计不能超过 {limit} MB），请少选几张照片再试。", 413)
-        if _wants_json():
-            return jsonify(ok=False, error={"code": "too_large", "message": "提交的内容太大了。"}), 413
-        return render_template("web/error.html", message="提交的内容太大了。"), 413
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error):
-        message = "页面已过期或来源不对，请刷新页面后再提交。"
-        if _in_admin():
-            return _admin_page(message, 400)
-        return render_template("web/error.html", message=message), 400
-
-    @app.errorhandler(404)
-    def not_found(error):
-        if _in_admin():
-            return _admin_page("没有找到这个页面或这条记录。", 404)
-        if _wants_json():
-            return jsonify(ok=False, error={"code": "not_found", "message": "没有这个地址。"}), 404
-        return render_template("web/not_found.html"), 404
-
-    @app.errorhandler(500)
-    def server_error(error):
-        if _in_admin():
-            return _admin_page("系统出了点问题，请稍后再试。", 500)
-        if _wants_json():
-            return jsonify(ok=False, error={"code": "server_error", "message": "系统出了点问题，请稍后再试。"}), 500
-        return render_template("web/error.html", message="系统出了点问题，请稍后再试。"), 500
+    app.register_error_handler(AppError, app_error)
+    for status in default_exceptions:  # every 4xx/5xx Werkzeug knows, so none shows its English page
+        app.register_error_handler(status, http_error)

@@ -7,16 +7,14 @@ import hashlib
 from flask import Response, g, render_template, request
 
 from app.extensions import compress
+from app.numbers import page_number
 from app.services.household_page import cached_view, rules_view
 from app.web import web
 
 
 def page_arg() -> int:
     """The ``?page=`` argument, clamped; junk means the first page."""
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("page"))
 
 
 def _render(view: dict) -> tuple[bytes, str]:

@@ -1,5 +1,6 @@
-"""Back-office fixtures: a headless Chromium at an office screen's size, signed in through the
-real login form (and the TOTP step when the account has one)."""
+"""Back-office fixtures: ``auth`` (sign in on the test client through the real forms), and a
+headless Chromium at an office screen's size, signed in through the real login form (and the
+TOTP step when the account has one)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.admin_helpers import PASSWORD
+from tests.admin_helpers import PASSWORD, login, make_account
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -18,6 +19,24 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"),
     reason="Debian's Chromium is not installed (`make chromium`); browser tests are skipped only outside CI",
 )
+
+
+class Auth:
+    """Sign ``client`` in as a new account: ``auth.login(village, "cadre")`` returns the account."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, region, role: str = "cadre", **account) -> object:
+        signed_in = make_account(region, role, **account)
+        login(self.client, signed_in)
+        return signed_in
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    """The one back-office sign-in of the test client (Flask's tutorial calls it AuthActions)."""
+    return Auth(client)
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +70,10 @@ def browser_login(page, base: str, account, password: str = PASSWORD) -> None:
         page.click("button[type=submit]")
     page.wait_for_url(f"{base}/admin/**")
     assert "/admin/login" not in page.url, page.content()[:1000]
+
+
+@pytest.fixture
+def cadre(auth, village):
+    """A cadre of the test module's ``village``, signed in; modules whose ``village`` is not a
+    region, or who want another role, declare their own ``cadre`` with ``auth``."""
+    return auth.login(village)

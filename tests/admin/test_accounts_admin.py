@@ -23,10 +23,8 @@ def village(db):
 
 
 @pytest.fixture
-def admin(client, village):
-    account = make_account(village, "village_admin", username="cunguan")
-    login(client, account)
-    return account
+def admin(auth, village):
+    return auth.login(village, "village_admin", username="cunguan")
 
 
 def _count(**where) -> int:

@@ -53,10 +53,8 @@ def home(db):
 
 
 @pytest.fixture
-def cadre(client, home):
-    account = make_account(home[0], "cadre")
-    login(client, account)
-    return account
+def cadre(auth, home):
+    return auth.login(home[0])
 
 
 def test_upload_then_every_view_is_watermarked_and_audited_with_the_viewer(client, home, cadre):

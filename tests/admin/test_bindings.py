@@ -28,9 +28,9 @@ def home(db):
 
 
 @pytest.fixture
-def cadre(client, home):
-    login(client, make_account(home[0], "cadre"))
-    return client
+def cadre(auth, home):
+    auth.login(home[0])
+    return auth.client
 
 
 def _request(request_id: int) -> BindingRequest:

@@ -47,13 +47,6 @@ def household(village):
     return family(village)
 
 
-@pytest.fixture
-def cadre(client, village):
-    account = make_account(village, "cadre")
-    login(client, account)
-    return account
-
-
 def person(name: str) -> Villager:
     return db.session.scalar(select(Villager).where(Villager.name == name))
 

@@ -25,9 +25,9 @@ def village(db):
 
 
 @pytest.fixture
-def cadre(client, village):
-    login(client, make_account(village, "cadre"))
-    return client
+def cadre(auth, village):
+    auth.login(village)
+    return auth.client
 
 
 def _upload(client, raw: bytes, name: str = "名册.xlsx", **form):

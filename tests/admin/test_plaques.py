@@ -34,9 +34,9 @@ def village(db):
 
 
 @pytest.fixture
-def cadre(client, village):
-    login(client, make_account(village, "village_admin"))
-    return client
+def cadre(auth, village):
+    auth.login(village, "village_admin")
+    return auth.client
 
 
 def _job(job_id: int) -> BackgroundJob:

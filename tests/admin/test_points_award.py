@@ -46,10 +46,8 @@ def village(db):
 
 
 @pytest.fixture
-def cadre(client, village):
-    account = make_account(village["village"], "cadre")
-    login(client, account)
-    return account
+def cadre(auth, village):
+    return auth.login(village["village"])
 
 
 def form_key(client, household) -> str:

@@ -33,8 +33,8 @@ def village(db):
 
 
 @pytest.fixture
-def cadre(client, village):
-    login(client, make_account(village["village"], "cadre"))
+def cadre(auth, village):
+    return auth.login(village["village"])
 
 
 def count() -> int:

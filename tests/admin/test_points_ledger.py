@@ -68,10 +68,8 @@ def ledger(db):
 
 
 @pytest.fixture
-def cadre(client, ledger):
-    account = make_account(ledger["village"], "cadre")
-    login(client, account)
-    return account
+def cadre(auth, ledger):
+    return auth.login(ledger["village"])
 
 
 def test_ledger_lists_newest_first_with_recorder_photos_and_filters(client, ledger, cadre):

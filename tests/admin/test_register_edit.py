@@ -27,13 +27,6 @@ def household(village):
     return make_household(village, "0101", members=2)
 
 
-@pytest.fixture
-def cadre(client, village):
-    account = make_account(village, "cadre")
-    login(client, account)
-    return account
-
-
 def audit_rows(action: str) -> list[AuditLog]:
     return list(db.session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)))
 

@@ -35,13 +35,6 @@ def village(db):
     return make_village()
 
 
-@pytest.fixture
-def cadre(client, village):
-    account = make_account(village, "cadre")
-    login(client, account)
-    return account
-
-
 def household_with(village, number, head_name, *, group=1, category=None, members=(), head_id=None, phone=None):
     head = PersonInput(name=head_name, id_number=head_id or make_id_number(date(1970, 3, 8)), phone=phone)
     return register_household(

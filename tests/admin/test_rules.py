@@ -18,9 +18,9 @@ def village(db):
 
 
 @pytest.fixture
-def admin_client(client, village):
-    login(client, make_account(village, "village_admin"))
-    return client
+def admin_client(auth, village):
+    auth.login(village, "village_admin")
+    return auth.client
 
 
 def new_rule(client, village, **fields):

@@ -93,12 +93,12 @@ def village_a(db):
 
 
 @pytest.fixture
-def outsider(client, village_a):
+def outsider(auth, village_a):
     """An admin of village B (every permission a village has), signed in."""
     b = make_village("乙村")
     make_household(b, "0101")
-    login(client, make_account(b, "village_admin"))
-    return client
+    auth.login(b, "village_admin")
+    return auth.client
 
 
 def _admin_rules(app):

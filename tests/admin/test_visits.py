@@ -64,10 +64,8 @@ def home(db):
 
 
 @pytest.fixture
-def cadre(client, home):
-    account = make_account(home[0], "cadre")
-    login(client, account)
-    return account
+def cadre(auth, home):
+    return auth.login(home[0])
 
 
 def test_record_a_visit_with_a_photo_from_the_household(client, home, cadre):
