@@ -161,9 +161,12 @@ def register_static(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from app.admin import admin
+    from app.admin.errors import page as admin_page
     from app.web.errors import register_web_errors
 
-    register_web_errors(app)
+    # An unknown URL under /admin/ gets the back office's page; the villager views never import it.
+    register_web_errors(app, {f"{admin.url_prefix}/": admin_page})
 
 
 def register_commands(app: Flask) -> None:

@@ -10,11 +10,11 @@ the order of registration.
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from collections.abc import Callable
+
+from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from app.admin import admin
-from app.admin.errors import page as admin_page
 from app.errors import AppError, described, error_body
 
 API_PREFIX = "/api/"
@@ -34,8 +34,10 @@ def _field(error: HTTPException) -> str | None:
 def answer(status: int, message: str, code: str, field: str | None = None):
     if request.path.startswith(API_PREFIX):
         return jsonify(error_body(code, message, field)), status
-    if request.path.startswith(f"{admin.url_prefix}/"):  # an /admin/ URL that matched no view
-        return admin_page(message, status)
+    # Other surfaces' pages by URL prefix (an /admin/ URL that matched no view), from the factory.
+    for prefix, page in current_app.extensions.get("error_pages", {}).items():
+        if request.path.startswith(prefix):
+            return page(message, status)
     if status == 404:
         return render_template("web/not_found.html"), 404
     return render_template("web/error.html", message=message), status
@@ -46,11 +48,15 @@ def app_error(error: AppError):
 
 
 def http_error(error: HTTPException):
+    if error.response is not None:  # the raiser wrote its own answer (e.g. a rate limit's on_breach page)
+        return error.response
     status = error.code or 500
     return answer(status, described(error), _code(error), _field(error))
 
 
-def register_web_errors(app) -> None:
+def register_web_errors(app, pages_by_prefix: dict[str, Callable[[str, int], tuple]] | None = None) -> None:
+    """The app-wide handlers; ``pages_by_prefix`` names the page other surfaces answer with."""
+    app.extensions["error_pages"] = dict(pages_by_prefix or {})
     app.register_error_handler(AppError, app_error)
     for status in default_exceptions:  # every 4xx/5xx Werkzeug knows, so none shows its English page
         app.register_error_handler(status, http_error)

@@ -101,21 +101,35 @@ def app_of(appid: str | None, secret: str | None, *, only: str | None = None) ->
     return found
 
 
+def check_token(token: str | None, app: str) -> dict:
+    """The access token's record if it may call an API of ``app`` ("oa"/"mp"), else a PlatformError."""
+    if not token:
+        raise PlatformError(41001)
+    record, now = state.get("tok", token), state.now()
+    if record is None:
+        raise PlatformError(40001)
+    if record["expires_at"] <= now:
+        raise PlatformError(42001)
+    if record.get("valid_until", record["expires_at"]) <= now:  # replaced by a newer token
+        raise PlatformError(40001)
+    if record["appid"] != apps()[app]["appid"]:
+        raise PlatformError(48001)
+    return record
+
+
 def platform_api(name: str, *, app: str | None = None):
     """Count the call, answer an injected fault, then check ``access_token`` for ``app``."""
 
     def wrap(view):
         @functools.wraps(view)
         def gate(*args, **kwargs):
-            from wechat.sandbox import tokens
-
             state.incr("calls", name)
             injected = faults.take_failure(name)
             if injected:
                 return error(*injected)
             faults.pause(name, after_record=False)
             if app:
-                tokens.check(request.args.get("access_token"), app)
+                check_token(request.args.get("access_token"), app)
             return view(*args, **kwargs)
 
         return gate

@@ -14,7 +14,7 @@ import secrets
 from flask import jsonify, request
 
 from wechat.sandbox import bp, state
-from wechat.sandbox.api import PlatformError, app_of, apps, json_body, platform_api
+from wechat.sandbox.api import PlatformError, app_of, json_body, platform_api
 
 LIFETIME = 7200
 OVERLAP = 300  # how long a replaced token keeps working, and when stable_token renews early
@@ -39,21 +39,6 @@ def _cut(record: dict | None, until: float) -> None:
 def _left(record: dict) -> int:
     return int(min(record["expires_at"], record.get("valid_until", record["expires_at"])) - state.now())
 
-
-def check(token: str | None, app: str) -> dict:
-    """The token's record if it may call an API of ``app`` ("oa"/"mp"), else a PlatformError."""
-    if not token:
-        raise PlatformError(41001)
-    record, now = state.get("tok", token), state.now()
-    if record is None:
-        raise PlatformError(40001)
-    if record["expires_at"] <= now:
-        raise PlatformError(42001)
-    if record.get("valid_until", record["expires_at"]) <= now:  # replaced by a newer token
-        raise PlatformError(40001)
-    if record["appid"] != apps()[app]["appid"]:
-        raise PlatformError(48001)
-    return record
 
 
 @bp.get("/cgi-bin/token")
