@@ -41,13 +41,25 @@ def _function_strings(func: ast.AST, name: str) -> set[str]:
 
 
 def written_actions() -> tuple[set[str], dict[str, set[str]]]:
-    """Every action ``audit.record`` (or ``record_read``, or ``bind(action=…)``) can write, and the
+    """Every action ``audit.record`` (or ``record_read``, ``bind(action=…)``, or a row dict for
+    ``audit.record_many``) can write, and the
     detail keys each call writes, read from the source."""
     actions, keys = set(READS), {}
     for path in [*ROOT.glob("app/**/*.py"), *ROOT.glob("wechat/**/*.py"), *ROOT.glob("tasks/**/*.py")]:
         tree = ast.parse(path.read_text())
         funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
         for func in funcs:
+            for row in (n for n in ast.walk(func) if isinstance(n, ast.Dict)):  # audit.record_many's rows
+                fields = {k.value: v for k, v in zip(row.keys, row.values, strict=True) if isinstance(k, ast.Constant)}
+                if not {"actor", "action"} <= fields.keys():
+                    continue
+                arg = fields["action"]
+                names = {arg.value} if isinstance(arg, ast.Constant) else set(TEMPLATES[ast.unparse(arg)[2:-1]])
+                actions |= names
+                detail = fields.get("detail")
+                for action in names:
+                    if isinstance(detail, ast.Dict):
+                        keys.setdefault(action, set()).update(k.value for k in detail.keys if isinstance(k, ast.Constant))
             for call in (n for n in ast.walk(func) if isinstance(n, ast.Call)):
                 callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
                 for kw in call.keywords:  # bind(..., action="identity.approve")
