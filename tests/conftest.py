@@ -69,6 +69,8 @@ from wechat import once  # noqa: E402
 # started by tests) see the same key as the session app.
 TEST_KEY = os.environ.setdefault("CWT_TEST_DATA_KEY", Fernet.generate_key().decode())
 PUBLIC_BASE_URL = "https://cun.example.cn"
+# The ``chromium`` fixture for every page test.
+pytest_plugins = ["tests.browser"]
 
 
 def production_stack() -> bool:

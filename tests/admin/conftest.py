@@ -4,21 +4,11 @@ TOTP step when the account has one)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pyotp
 import pytest
 
 from tests.admin_helpers import PASSWORD, login, make_account
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="Debian's Chromium is not installed (`make chromium`); browser tests are skipped only outside CI",
-)
+from tests.browser import needs_chromium  # noqa: F401  (the mark the admin browser tests import from here)
 
 
 class Auth:
@@ -37,16 +27,6 @@ class Auth:
 def auth(client) -> Auth:
     """The one back-office sign-in of the test client (Flask's tutorial calls it AuthActions)."""
     return Auth(client)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

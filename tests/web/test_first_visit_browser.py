@@ -4,24 +4,12 @@ the bytes that cross the wire fit the weak-4G budget. The first-paint time is me
 
 from __future__ import annotations
 
-import pytest
-
-from tests.admin.conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.browser import needs_chromium
 from tests.helpers import award, code_of, make_household, make_village
 
 pytestmark = needs_chromium
 
 FIRST_VISIT_BUDGET = 60 * 1024  # bytes on the wire, headers included
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_a_first_visit_to_the_household_page_stays_within_60_kb(chromium, live_server, db):
