@@ -17,6 +17,10 @@
   the embedded default on plain http never sends it. Redirecting http to https is the front
   proxy's job (``force_https`` off).
 
+The WeChat callback answers WeChat's servers, never a browser, and is the one path with a latency
+budget under 20 ms: it skips Talisman's per-request work (about a fifth of a SCAN's CPU) and gets
+the same headers as fixed values (``static_headers``).
+
 The mini-program API's Swagger page (flask-smorest's template, with its own inline start-up
 script and no personal data) is the one page allowed inline script.
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
 from flask_talisman import Talisman
 
 from app.static_files import inline_css_hashes
@@ -35,6 +39,7 @@ SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
 FRAME_OPTIONS = "DENY"
 REFERRER_POLICY = "same-origin"
 PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()", "browsing-topics": "()"}
+MACHINE_ENDPOINTS = frozenset({"wechat_callback.receive", "wechat_callback.verify"})
 
 
 def policy(app: Flask, *, inline_script: bool = False) -> dict[str, str]:
@@ -58,6 +63,7 @@ def policy(app: Flask, *, inline_script: bool = False) -> dict[str, str]:
 
 def init_headers(app: Flask) -> None:
     """After the blueprints are registered (the Swagger page's view must exist)."""
+    hooks_before = (list(app.before_request_funcs.get(None, [])), list(app.after_request_funcs.get(None, [])))
     Talisman(
         app,
         content_security_policy=policy(app),
@@ -72,6 +78,7 @@ def init_headers(app: Flask) -> None:
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
         permissions_policy=PERMISSIONS_POLICY,
     )
+    _machines_skip_talisman(app, *hooks_before)
     swagger = app.view_functions.get(SWAGGER_UI_ENDPOINT)
     if swagger is not None:  # a bound method there: wrapped, so it can carry Talisman's per-view options
 
@@ -81,6 +88,30 @@ def init_headers(app: Flask) -> None:
 
         swagger_ui.talisman_view_options = {"content_security_policy": policy(app, inline_script=True)}
         app.view_functions[SWAGGER_UI_ENDPOINT] = swagger_ui
+
+
+def _machines_skip_talisman(app: Flask, before: list, after: list) -> None:
+    """Wrap the hooks Talisman just added so MACHINE_ENDPOINTS get fixed headers instead."""
+    fixed = static_headers(app)
+
+    def skipping(hook, *, after_hook: bool):
+        @functools.wraps(hook)
+        def run(*args):
+            if request.endpoint in MACHINE_ENDPOINTS:
+                if after_hook:
+                    args[0].headers.update(fixed)
+                    return args[0]
+                return None
+            return hook(*args)
+
+        return run
+
+    app.before_request_funcs[None] = [
+        hook if hook in before else skipping(hook, after_hook=False) for hook in app.before_request_funcs[None]
+    ]
+    app.after_request_funcs[None] = [
+        hook if hook in after else skipping(hook, after_hook=True) for hook in app.after_request_funcs[None]
+    ]
 
 
 def static_headers(app: Flask) -> dict[str, str]:

@@ -17,7 +17,8 @@ def paths(db):
 
 
 def test_every_response_carries_the_security_headers(client, paths):
-    for path in paths:
+    # The callback's verification (bad signature: 403) gets the same headers, fixed, without Talisman.
+    for path in [*paths, "/wechat/callback?signature=x&timestamp=1&nonce=2&echostr=e"]:
         response = client.get(path)
         headers = response.headers
         csp = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
